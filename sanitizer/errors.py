@@ -2,14 +2,19 @@
 
     SanitizerError                 base; `status` is the HTTP status the shell should send
     ├── PolicyError                a policy or config cannot be loaded (names rule and field)
-    │   └── KeyLoadError           a key reference cannot be resolved or is malformed
+    │   ├── KeyLoadError           a key reference cannot be resolved or is malformed
+    │   └── ConfigError            the proxy's config file is invalid (names the field)
     ├── InputError                 a request body or input file is not acceptable JSON (400)
     │   ├── BodyTooLarge           413
+    │   ├── BodyTimeout            408
     │   └── UnsupportedMediaType   415
     ├── Refusal                    the policy refused to produce an output (422)
     │   ├── RuleFailed             a rule raised while applying; names the rule
     │   └── GuardHit               a guard detector matched the finished output
-    └── TokenError                 a token cannot be revealed (one opaque reason)
+    ├── TokenError                 a token cannot be revealed (one opaque reason)
+    ├── AuthError                  missing or wrong inbound credential (401)
+    ├── NotFound                   unknown route or path (404)
+    └── Unavailable                the spool is full or unwritable: retry later (503)
 
 Every message says what was wrong, where, and how to fix it. None ever holds a payload value
 or a key: constructors take names and reasons only, and `__repr__` shows the message.
@@ -79,6 +84,10 @@ class KeyLoadError(PolicyError):
     code = "key_invalid"
 
 
+class ConfigError(PolicyError):
+    code = "config_invalid"
+
+
 class InputError(SanitizerError):
     status = 400
     code = "bad_request"
@@ -87,6 +96,11 @@ class InputError(SanitizerError):
 class BodyTooLarge(InputError):
     status = 413
     code = "body_too_large"
+
+
+class BodyTimeout(InputError):
+    status = 408
+    code = "body_timeout"
 
 
 class UnsupportedMediaType(InputError):
@@ -121,3 +135,24 @@ class TokenError(SanitizerError):
 
     status = 400
     code = "token_invalid"
+
+
+class AuthError(SanitizerError):
+    status = 401
+    code = "unauthorized"
+
+
+class NotFound(SanitizerError):
+    status = 404
+    code = "not_found"
+
+
+class Unavailable(SanitizerError):
+    """Not accepting now; the sender should retry after `retry_after` seconds."""
+
+    status = 503
+    code = "unavailable"
+
+    def __init__(self, message: str, *, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -1,0 +1,43 @@
+"""The actions a rule can name, each built once from its rule into an effect."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sanitizer.actions.addresses import build_mask_ip
+from sanitizer.actions.base import BuildContext, Effect, Options
+from sanitizer.actions.pseudonyms import build_hash, build_tokenize
+from sanitizer.actions.scrub import build_scrub
+from sanitizer.actions.structure import (
+    build_allow,
+    build_drop,
+    build_redact,
+    build_rename,
+    build_set,
+    build_truncate,
+)
+from sanitizer.policy.schema import RuleSpec
+
+Builder = Callable[[RuleSpec, Options, BuildContext], Effect]
+
+
+@dataclass(frozen=True)
+class ActionKind:
+    build: Builder
+    selection: str  # "required": select/keys must be given; "optional": none means every
+    #                  string; "own": the action reads `select` itself as one plain path
+
+
+ACTIONS: dict[str, ActionKind] = {
+    "drop": ActionKind(build_drop, "required"),
+    "allow": ActionKind(build_allow, "required"),
+    "redact": ActionKind(build_redact, "optional"),
+    "set": ActionKind(build_set, "own"),
+    "rename": ActionKind(build_rename, "own"),
+    "truncate": ActionKind(build_truncate, "optional"),
+    "mask_ip": ActionKind(build_mask_ip, "optional"),
+    "hash": ActionKind(build_hash, "optional"),
+    "tokenize": ActionKind(build_tokenize, "optional"),
+    "scrub": ActionKind(build_scrub, "optional"),
+}

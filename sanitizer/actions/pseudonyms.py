@@ -1,0 +1,118 @@
+"""Keyed pseudonyms: `hash` (one-way) and `tokenize` (reversible with the key).
+
+hash      HMAC-SHA256(key, UTF-8 text) as lowercase hex, cut to `length` characters. The
+          same value and key always give the same pseudonym, so a RECOVERY still matches the
+          CRITICAL it resolves; without the key nobody can test guesses against it.
+tokenize  AES-SIV (deterministic authenticated encryption) under a subkey derived from the
+          named key with HKDF-SHA256. A token reads `tok:<key id>:<base64url>`; the key id
+          tells which key made it, so tokens from a rotated key can be told apart and
+          `sanitizer reveal` picks the right key.
+
+Numbers are pseudonymised through their JSON text (`42` → the pseudonym of "42").
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESSIV
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from sanitizer.actions.base import BuildContext, Effect, Options, RewriteStrings
+from sanitizer.errors import TokenError
+from sanitizer.keys import Key
+from sanitizer.policy.schema import RuleSpec
+
+TOKEN_PREFIX = "tok"
+_SIV_INFO = b"alert-sanitizer tokenize v1"
+
+
+def _number_text(value: Any) -> str:
+    return json.dumps(value)
+
+
+@dataclass(frozen=True)
+class Hasher:
+    key: Key = field(repr=False)
+    length: int = 16
+
+    def __call__(self, text: str) -> tuple[str, int]:
+        digest = hmac.new(self.key.material, text.encode("utf-8"), hashlib.sha256).hexdigest()
+        return digest[: self.length], 1
+
+    def number(self, value: Any) -> tuple[str, int]:
+        return self(_number_text(value))
+
+
+def _siv_key(key: Key) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=64, salt=None, info=_SIV_INFO).derive(
+        key.material
+    )
+
+
+class Tokenizer:
+    """Deterministic, reversible tokens under one key."""
+
+    def __init__(self, key: Key) -> None:
+        self._key_id = key.id
+        self._siv = AESSIV(_siv_key(key))
+
+    def __repr__(self) -> str:
+        return f"Tokenizer(key_id={self._key_id!r})"
+
+    def __call__(self, text: str) -> tuple[str, int]:
+        sealed = self._siv.encrypt(text.encode("utf-8"), None)
+        body = base64.urlsafe_b64encode(sealed).rstrip(b"=").decode("ascii")
+        return f"{TOKEN_PREFIX}:{self._key_id}:{body}", 1
+
+    def number(self, value: Any) -> tuple[str, int]:
+        return self(_number_text(value))
+
+
+def reveal(token: str, keys: Iterable[Key]) -> str:
+    """The original text of a token, given the keys it may have been made with.
+
+    Every failure (not a token, unknown key id, wrong key, tampered body) raises the same
+    `TokenError`, so the message never tells which check failed.
+    """
+    failure = TokenError(
+        "this is not a token made by the policy's keys; check the policy and that its keys "
+        "are the ones in use when the token was made"
+    )
+    parts = token.strip().split(":")
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+        raise failure
+    _, wanted_id, body = parts
+    for key in keys:
+        if key.id != wanted_id:
+            continue
+        try:
+            sealed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+            return AESSIV(_siv_key(key)).decrypt(sealed, None).decode("utf-8")
+        except (InvalidTag, binascii.Error, ValueError, UnicodeDecodeError):
+            break
+    raise failure
+
+
+def build_hash(rule: RuleSpec, options: Options, context: BuildContext) -> Effect:
+    key = context.key(options)
+    length = options.get_int("length", 16, 8, 64)
+    options.finish()
+    hasher = Hasher(key, length)
+    return RewriteStrings(hasher, scalars=hasher.number)
+
+
+def build_tokenize(rule: RuleSpec, options: Options, context: BuildContext) -> Effect:
+    key = context.key(options)
+    options.finish()
+    tokenizer = Tokenizer(key)
+    return RewriteStrings(tokenizer, scalars=tokenizer.number)

@@ -1,0 +1,188 @@
+"""Actions that change the payload's shape or replace whole values.
+
+drop      remove the selected places
+allow     keep only the selected places (deny by default)
+redact    replace selected values with `with:` (default "[REDACTED]")
+set       write `value:` or the result of JMESPath `expr:` at one path
+rename    move one path to `to:`
+truncate  cut strings to `max_length`, ending with `marker:`
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import jmespath
+import jmespath.exceptions
+
+from sanitizer.actions.base import REQUIRED, BuildContext, Effect, Options, Report, RewriteStrings
+from sanitizer.policy.places import compile_selector
+from sanitizer.policy.schema import RuleSpec
+from sanitizer.policy.tree import Path, copy_json, delete_at, get_at, keep_only, prune, set_at
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def _json_value(options: Options, name: str, default: Any) -> Any:
+    value = options.get(name, (*_JSON_SCALARS, list, dict), default, describe="a JSON value")
+    return copy_json(value)
+
+
+def _static_path(options: Options, expression: str, field: str) -> Path:
+    selector = compile_selector(expression)
+    path = selector.static_path
+    if path is None:
+        raise options.error(
+            f"action needs one plain path here (fields and non-negative indexes, like "
+            f"a.b[0]), not a projection or filter",
+            field=field,
+        )
+    if not path:
+        raise options.error("the root '@' cannot be written or moved", field=field)
+    return path
+
+
+def _single_select(rule: RuleSpec, options: Options) -> Path:
+    if len(rule.select) != 1 or rule.keys is not None:
+        raise options.error(
+            f"action {rule.action!r} needs exactly one 'select' path and no 'keys'",
+            field="select",
+        )
+    return _static_path(options, rule.select[0], "select")
+
+
+@dataclass(frozen=True)
+class Drop:
+    def __call__(self, doc: Any, places: list[Path] | None, report: Report) -> Any:
+        assert places is not None
+        pruned = prune(places)
+        for place in pruned:
+            report(place, 1)
+        return delete_at(doc, pruned)[0]
+
+
+@dataclass(frozen=True)
+class Allow:
+    def __call__(self, doc: Any, places: list[Path] | None, report: Report) -> Any:
+        assert places is not None
+        return keep_only(doc, places, on_removed=lambda path: report(path, 1))
+
+
+@dataclass(frozen=True)
+class Redact:
+    replacement: Any
+
+    def __call__(self, doc: Any, places: list[Path] | None, report: Report) -> Any:
+        if places is None:
+            return RewriteStrings(self._text)(doc, None, report)
+        for place in prune(places):
+            report(place, 1)
+            doc = set_at(doc, place, copy_json(self.replacement))
+        return doc
+
+    def _text(self, _: str) -> tuple[Any, int]:
+        return copy_json(self.replacement), 1
+
+
+@dataclass(frozen=True)
+class SetValue:
+    path: Path
+    value: Any = None
+    expr: Any = None  # a compiled JMESPath expression, or None when `value` is used
+
+    def __call__(self, doc: Any, places: list[Path] | None, report: Report) -> Any:
+        if self.expr is None:
+            new = copy_json(self.value)
+        else:
+            new = self.expr.search(doc)
+            if new is None:
+                return doc
+            new = copy_json(new)
+        before = get_at(doc, self.path, None)
+        doc = set_at(doc, self.path, new, create=True)
+        if before != new:
+            report(self.path, 1)
+        return doc
+
+
+@dataclass(frozen=True)
+class Rename:
+    source: Path
+    target: Path
+
+    def __call__(self, doc: Any, places: list[Path] | None, report: Report) -> Any:
+        marker = object()
+        value = get_at(doc, self.source, marker)
+        if value is marker:
+            return doc
+        doc = delete_at(doc, [self.source])[0]
+        doc = set_at(doc, self.target, value, create=True)
+        report(self.target, 1)
+        return doc
+
+
+@dataclass(frozen=True)
+class Truncator:
+    max_length: int
+    marker: str
+
+    def __call__(self, text: str) -> tuple[str, int]:
+        if len(text) <= self.max_length:
+            return text, 0
+        keep = max(self.max_length - len(self.marker), 0)
+        return (text[:keep] + self.marker)[: self.max_length], 1
+
+
+def build_drop(rule: RuleSpec, options: Options, context: BuildContext) -> Effect:
+    options.finish()
+    return Drop()
+
+
+def build_allow(rule: RuleSpec, options: Options, context: BuildContext) -> Effect:
+    options.finish()
+    return Allow()
+
+
+def build_redact(rule: RuleSpec, options: Options, context: BuildContext) -> Effect:
+    replacement = _json_value(options, "with", "[REDACTED]")
+    options.finish()
+    return Redact(replacement)
+
+
+def build_set(rule: RuleSpec, options: Options, context: BuildContext) -> Effect:
+    path = _single_select(rule, options)
+    if options.has("value") == options.has("expr"):
+        raise options.error("action 'set' needs exactly one of 'value' or 'expr'")
+    if options.has("value"):
+        value = _json_value(options, "value", None)
+        options.finish()
+        return SetValue(path, value=value)
+    source = options.get("expr", str, describe="a JMESPath expression over the payload")
+    try:
+        compiled = jmespath.compile(source)
+    except jmespath.exceptions.JMESPathError as exc:
+        raise options.error(
+            f"is not valid JMESPath ({type(exc).__name__}); check quoting: "
+            "strings are 'single-quoted', keys with dots are \"double-quoted\"",
+            field="expr",
+        ) from None
+    options.finish()
+    return SetValue(path, expr=compiled)
+
+
+def build_rename(rule: RuleSpec, options: Options, context: BuildContext) -> Effect:
+    source = _single_select(rule, options)
+    target_expr = options.get("to", str, describe="the path to move the value to")
+    target = _static_path(options, target_expr, "to")
+    options.finish()
+    return Rename(source, target)
+
+
+def build_truncate(rule: RuleSpec, options: Options, context: BuildContext) -> Effect:
+    max_length = options.get_int("max_length", REQUIRED, 1, 10_000_000)
+    marker = options.get("marker", str, "…", describe="a string appended to cut text")
+    if len(marker) >= max_length:
+        raise options.error("must be shorter than max_length", field="marker")
+    options.finish()
+    return RewriteStrings(Truncator(max_length, marker))

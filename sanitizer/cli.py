@@ -1,0 +1,331 @@
+"""The `sanitizer` command: a thin argparse front over the library.
+
+Exit codes: 0 success; 1 the policy refused the alert (or a test failed); 2 bad usage, a bad
+policy or bad input. Errors are one line on stderr, never a traceback, never a payload value.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import NoReturn
+
+from sanitizer import __version__, jsonio
+from sanitizer.errors import InputError, Refusal, SanitizerError
+from sanitizer.keys import generate_key, key_id
+from sanitizer.loader import load_policy
+from sanitizer.policy.apply import Policy
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+
+_MAIN_EPILOG = """\
+examples:
+  sanitizer keygen > pseudonym.key
+  SANITIZER_KEY_PSEUDONYM=$(cat pseudonym.key) sanitizer check rules/nagios.yaml
+  sanitizer apply rules/nagios.yaml alert.json --audit
+  sanitizer serve                      # the proxy on 127.0.0.1:8080, bundled Nagios policy
+
+Each command has its own --help with an example.
+"""
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    print(f"sanitizer: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def _load(path: str) -> Policy:
+    try:
+        return load_policy(path)
+    except SanitizerError as exc:
+        _fail(exc.message)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    policy = _load(args.policy)
+    print(f"policy {policy.name!r}: {len(policy.rules)} rules, valid")
+    for key in policy.keys:
+        print(f"  key {key.name}: id {key.id}")
+    for number, rule in enumerate(policy.rules, 1):
+        where = []
+        if rule.locator is not None:
+            where += [s.expression for s in rule.locator.selectors]
+            if rule.locator.keys is not None:
+                where.append(f"keys /{rule.locator.keys.pattern.pattern}/")
+        scope = ", ".join(where) if where else "every string"
+        if rule.action in ("set", "rename"):
+            scope = "its own path"
+        condition = "  (conditional)" if rule.when is not None else ""
+        print(f"  {number:>2}. {rule.id:<28} {rule.action:<9} {scope}{condition}")
+    if policy.guard_names:
+        print(f"  guard: {', '.join(policy.guard_names)}")
+    return EXIT_OK
+
+
+def _read_input(source: str, max_bytes: int) -> bytes:
+    try:
+        if source == "-":
+            data = sys.stdin.buffer.read(max_bytes + 1)
+        else:
+            with open(source, "rb") as handle:
+                data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        _fail(f"cannot read {source}: {exc.strerror or type(exc).__name__}")
+    return data
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    policy = _load(args.policy)
+    data = _read_input(args.input, args.max_bytes)
+    try:
+        doc = jsonio.parse(data, max_bytes=args.max_bytes, max_depth=args.max_depth)
+    except InputError as exc:
+        _fail(f"input refused: {exc.message}")
+    try:
+        result = policy.apply(doc)
+    except Refusal as exc:
+        _fail(f"refused: {exc.message}", EXIT_REFUSED)
+    if args.audit:
+        for entry in result.audit:
+            print(jsonio.dumps(entry.to_dict()), file=sys.stderr)
+    sys.stdout.write(jsonio.dumps(result.payload, indent=2 if args.pretty else None) + "\n")
+    return EXIT_OK
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    key = generate_key()
+    print(key)
+    if sys.stderr.isatty():
+        import base64
+
+        print(f"key id: {key_id(base64.b64decode(key))}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_reveal(args: argparse.Namespace) -> int:
+    from sanitizer.actions.pseudonyms import reveal
+
+    policy = _load(args.policy)
+    tokens = args.tokens or [line.strip() for line in sys.stdin if line.strip()]
+    status = EXIT_OK
+    for token in tokens:
+        try:
+            print(reveal(token, policy.keys))
+        except SanitizerError as exc:
+            print(f"sanitizer: {exc.message}", file=sys.stderr)
+            status = EXIT_USAGE
+    return status
+
+
+def _serve_settings(args: argparse.Namespace):  # noqa: ANN202 - (Settings, environ, reload)
+    from sanitizer.proxy.config import load_settings
+    from sanitizer.proxy.defaults import default_settings, default_state_dir
+
+    if args.config:
+        settings = load_settings(args.config)
+        return settings, None, lambda: load_settings(args.config)
+    state = default_state_dir()
+    settings, environ = default_settings(state, port=args.port or 8080)
+    print(
+        "sanitizer: no --config given, running the bundled default:\n"
+        f"  route 'nagios' with policy {settings.routes['nagios'].policy_path}\n"
+        f"  inbound token in {state / 'inbound-token'} "
+        "(send it as 'Authorization: Bearer <token>')\n"
+        f"  sanitized alerts are captured to {state / 'captured.jsonl'}, nothing leaves "
+        "this machine\n"
+        "  try `sanitizer demo` in another terminal, or see `sanitizer serve --help`",
+        file=sys.stderr,
+    )
+    return settings, environ, None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from sanitizer.proxy import logs
+
+    settings, environ, reload = _serve_settings(args)
+    if args.host or args.port:
+        settings = dataclasses.replace(
+            settings, host=args.host or settings.host, port=args.port or settings.port
+        )
+    if args.check:
+        import asyncio
+
+        from sanitizer.proxy.runtime import build_runtime
+
+        runtime = build_runtime(settings, environ=environ)
+        asyncio.run(runtime.aclose())
+        print(f"config {settings.source}: valid, {len(runtime.routes)} route(s)")
+        for route in runtime.routes.values():
+            print(f"  {route.name}: policy {route.policy.name!r} → {route.sender.describe()}")
+        return EXIT_OK
+    from sanitizer.proxy.server import Service, serve
+
+    logs.configure(args.log_level)
+    serve(Service(settings, reload_settings=reload, environ=environ))
+    return EXIT_OK
+
+
+def cmd_spool(args: argparse.Namespace) -> int:
+    from sanitizer.proxy.spool import Spool
+
+    if args.config:
+        from sanitizer.proxy.config import load_settings
+
+        directory = load_settings(args.config).spool_path
+    else:
+        from sanitizer.proxy.defaults import default_state_dir
+
+        directory = args.spool or default_state_dir() / "spool"
+    spool = Spool(directory, max_bytes=1 << 62)
+    if args.action == "list":
+        rows = spool.list_dead(limit=args.limit)
+        print(f"{spool.depth()} queued, {spool.dead_count()} dead letters")
+        for row in rows:
+            print(jsonio.dumps(row))
+    elif args.action == "retry":
+        print(f"{spool.retry_dead(args.ids or None)} dead letter(s) queued again")
+    else:
+        print(f"{spool.purge_dead(args.ids or None)} dead letter(s) purged")
+    return EXIT_OK
+
+
+def _command(
+    sub: argparse._SubParsersAction,
+    name: str,
+    handler: Callable[[argparse.Namespace], int],
+    summary: str,
+    example: str,
+) -> argparse.ArgumentParser:
+    parser = sub.add_parser(
+        name,
+        help=summary,
+        description=summary,
+        epilog=f"example:\n{example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sanitizer",
+        description="Sanitize monitoring alerts inside your network before they reach an "
+        "incident-management SaaS.",
+        epilog=_MAIN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    check = _command(
+        sub,
+        "check",
+        cmd_check,
+        "Validate a policy and print a summary of its rules (keys must be resolvable).",
+        "  SANITIZER_KEY_PSEUDONYM=$(sanitizer keygen) sanitizer check rules/nagios.yaml",
+    )
+    check.add_argument("policy", metavar="POLICY", help="policy YAML file")
+
+    apply = _command(
+        sub,
+        "apply",
+        cmd_apply,
+        "Sanitize one JSON alert and print the result. On any refusal stdout stays empty "
+        "and the exit code is 1 (2 for bad input or a bad policy).",
+        "  sanitizer apply rules/nagios.yaml alert.json --audit --pretty\n"
+        "  curl -s ... | sanitizer apply rules/strict.yaml -",
+    )
+    apply.add_argument("policy", metavar="POLICY", help="policy YAML file")
+    apply.add_argument(
+        "input", metavar="FILE", nargs="?", default="-", help="JSON alert file, or - for stdin"
+    )
+    apply.add_argument("--audit", action="store_true", help="print audit records to stderr")
+    apply.add_argument("--pretty", action="store_true", help="indent the output")
+    apply.add_argument(
+        "--max-depth", type=int, default=jsonio.DEFAULT_MAX_DEPTH, help="nesting limit (64)"
+    )
+    apply.add_argument(
+        "--max-bytes", type=int, default=jsonio.DEFAULT_MAX_BYTES, help="size limit (1 MiB)"
+    )
+
+    _command(
+        sub,
+        "keygen",
+        cmd_keygen,
+        "Print a new random 32-byte key in base64, for a policy's 'keys:' section.",
+        "  sanitizer keygen > /run/secrets/pseudonym-key && chmod 600 /run/secrets/pseudonym-key",
+    )
+
+    reveal = _command(
+        sub,
+        "reveal",
+        cmd_reveal,
+        "Turn tokens made by a 'tokenize' rule back into their original values, with the "
+        "policy's keys. For people inside the network only.",
+        "  sanitizer reveal rules/mine.yaml tok:1a2b3c4d:q83vEjRW...",
+    )
+    reveal.add_argument("policy", metavar="POLICY", help="policy YAML file")
+    reveal.add_argument(
+        "tokens", metavar="TOKEN", nargs="*", help="tokens; read one per line from stdin if none"
+    )
+
+    serve = _command(
+        sub,
+        "serve",
+        cmd_serve,
+        "Run the proxy. Without --config: 127.0.0.1:8080, the bundled Nagios policy, and a "
+        "capture upstream that writes sanitized alerts to ./var/captured.jsonl. "
+        "SIGHUP reloads the config (a config that fails validation is refused and the old one "
+        "keeps serving); SIGTERM drains and stops. Environment overrides: "
+        "SANITIZER_LISTEN_HOST, SANITIZER_LISTEN_PORT, SANITIZER_SPOOL_PATH.",
+        "  sanitizer serve                                  # bundled default\n"
+        "  sanitizer serve --config /etc/sanitizer/config.yaml --check\n"
+        "  sanitizer serve --config /etc/sanitizer/config.yaml",
+    )
+    serve.add_argument("--config", metavar="FILE", help="proxy config YAML")
+    serve.add_argument("--check", action="store_true", help="validate the config and exit")
+    serve.add_argument("--host", help="listen address (overrides the config)")
+    serve.add_argument("--port", type=int, help="listen port (overrides the config)")
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
+
+    spool = _command(
+        sub,
+        "spool",
+        cmd_spool,
+        "Inspect and manage the spool's dead letters (alerts an upstream refused for good, "
+        "or that grew older than max_age). Bodies are never printed.",
+        "  sanitizer spool list --config /etc/sanitizer/config.yaml\n"
+        "  sanitizer spool retry --config /etc/sanitizer/config.yaml --id 0f3c...\n"
+        "  sanitizer spool purge --spool /var/lib/sanitizer/spool",
+    )
+    spool.add_argument("action", choices=["list", "retry", "purge"])
+    where = spool.add_mutually_exclusive_group()
+    where.add_argument("--config", metavar="FILE", help="take the spool path from this config")
+    where.add_argument("--spool", metavar="DIR", help="the spool directory")
+    spool.add_argument("--id", dest="ids", action="append", help="one alert id (repeatable)")
+    spool.add_argument("--limit", type=int, default=100, help="rows to list (100)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        return 130
+    except SanitizerError as exc:
+        _fail(exc.message)
+    except Exception as exc:  # a last line of defence: one line, no trace, no values
+        _fail(f"internal error ({type(exc).__name__}); please report it")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,186 @@
+"""A compiled policy applied to one alert: sanitized payload + audit, or a refusal.
+
+Fail closed: the input is copied once; rules edit the copy in order, each seeing the previous
+one's output. If any rule raises, or the guard finds something in the finished output, the
+copy is discarded and `Refusal` is raised: there is never a partial or raw result. Audit
+records and refusal messages are built from rule ids, action names, counts and paths whose
+keys the policy itself names (other keys show as `*`), never from payload values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sanitizer.actions.base import Effect
+from sanitizer.detectors import Scrubber
+from sanitizer.errors import GuardHit, Refusal, RuleFailed, SanitizerError
+from sanitizer.keys import Key
+from sanitizer.policy.places import Selector, format_path
+from sanitizer.policy.tree import Path, copy_json, prune
+
+
+@dataclass(frozen=True)
+class KeyLocator:
+    """Every value whose key, at any depth, the regex finds (`re.search`, not a full match)."""
+
+    pattern: re.Pattern[str]
+
+    def find(self, doc: Any) -> list[Path]:
+        found: list[Path] = []
+        stack: list[tuple[Any, Path]] = [(doc, ())]
+        search = self.pattern.search
+        while stack:
+            node, path = stack.pop()
+            if isinstance(node, dict):
+                for key, item in node.items():
+                    if search(key):
+                        found.append((*path, key))
+                    elif isinstance(item, dict | list):
+                        stack.append((item, (*path, key)))
+            elif isinstance(node, list):
+                for index, item in enumerate(node):
+                    if isinstance(item, dict | list):
+                        stack.append((item, (*path, index)))
+        return found
+
+
+@dataclass(frozen=True)
+class Locator:
+    """The union of a rule's `select` expressions and its `keys` regex."""
+
+    selectors: tuple[Selector, ...]
+    keys: KeyLocator | None
+
+    def find(self, doc: Any) -> list[Path]:
+        if self.keys is None and len(self.selectors) == 1:
+            return self.selectors[0].find(doc)
+        places: list[Path] = []
+        for selector in self.selectors:
+            places.extend(selector.find(doc))
+        if self.keys is not None:
+            places.extend(self.keys.find(doc))
+        return prune(places)
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    id: str
+    action: str
+    locator: Locator | None  # None: the action works on every string, or reads its own path
+    when: Any  # compiled JMESPath condition or None
+    effect: Effect
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    rule: str
+    action: str
+    path: str
+    count: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "action": self.action, "path": self.path, "count": self.count}
+
+
+@dataclass(frozen=True)
+class Sanitized:
+    payload: Any
+    audit: tuple[AuditEntry, ...]
+
+    def hits_by_rule(self) -> dict[str, int]:
+        hits: dict[str, int] = {}
+        for entry in self.audit:
+            hits[entry.rule] = hits.get(entry.rule, 0) + entry.count
+        return hits
+
+
+def _truthy(value: Any) -> bool:
+    """JMESPath truthiness: false, null and empty strings, lists and objects are false."""
+    if value is None or value is False:
+        return False
+    if isinstance(value, str | list | dict):
+        return len(value) > 0
+    return True
+
+
+def _walk_text(doc: Any) -> Iterator[tuple[Path, str]]:
+    """Every string value and object key, with the path where it sits."""
+    stack: list[tuple[Any, Path]] = [(doc, ())]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, str):
+            yield path, node
+        elif isinstance(node, dict):
+            for key, item in node.items():
+                yield (*path, key), key
+                stack.append((item, (*path, key)))
+        elif isinstance(node, list):
+            for index, item in enumerate(node):
+                stack.append((item, (*path, index)))
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A compiled policy: immutable, safe to share between threads and requests."""
+
+    name: str
+    rules: tuple[CompiledRule, ...]
+    guard: Scrubber | None
+    guard_names: tuple[str, ...]
+    shown_keys: frozenset[str]
+    keys: tuple[Key, ...] = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"Policy(name={self.name!r}, rules={len(self.rules)})"
+
+    def apply(self, doc: Any) -> Sanitized:
+        """Sanitize one alert, or raise `Refusal` (never anything else, never a partial result)."""
+        work = copy_json(doc)
+        counts: dict[tuple[str, str, str], int] = {}
+        for rule in self.rules:
+            failure = None
+            try:
+                work = self._run(rule, work, counts)
+            except Refusal:
+                raise
+            except SanitizerError as exc:
+                failure = exc.message
+            except Exception as exc:  # fail closed on anything a rule raises
+                failure = f"{type(exc).__name__} while applying it"
+            if failure is not None:
+                raise RuleFailed(
+                    f"rule {rule.id!r} ({rule.action}) failed on this alert: {failure}; "
+                    "the alert was not forwarded",
+                    rule=rule.id,
+                )
+        if self.guard is not None:
+            self._check_guard(work)
+        audit = tuple(AuditEntry(r, a, p, n) for (r, a, p), n in counts.items())
+        return Sanitized(work, audit)
+
+    def _run(self, rule: CompiledRule, work: Any, counts: dict[tuple[str, str, str], int]) -> Any:
+        if rule.when is not None and not _truthy(rule.when.search(work)):
+            return work
+        shown = self.shown_keys
+
+        def report(path: Path, count: int) -> None:
+            entry = (rule.id, rule.action, format_path(path, shown))
+            counts[entry] = counts.get(entry, 0) + count
+
+        places = None if rule.locator is None else rule.locator.find(work)
+        return rule.effect(work, places, report)
+
+    def _check_guard(self, work: Any) -> None:
+        assert self.guard is not None
+        for path, text in _walk_text(work):
+            hit = self.guard.first_hit(text)
+            if hit is not None:
+                raise GuardHit(
+                    f"guard: detector {hit!r} matched the finished alert at "
+                    f"{format_path(path, self.shown_keys)}; add a rule that removes or masks "
+                    "it, the alert was not forwarded",
+                    rule="guard",
+                )

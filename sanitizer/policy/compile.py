@@ -1,0 +1,145 @@
+"""Validated specs + loaded keys → one compiled, immutable `Policy`, built once.
+
+Everything that can be checked without an alert is checked here, so a policy that loads
+cannot fail for reasons of its own making later: JMESPath is parsed, regexes compiled, keys
+resolved to material, options type-checked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import jmespath
+import jmespath.exceptions
+
+from sanitizer.actions import ACTIONS
+from sanitizer.actions.base import BuildContext, Options
+from sanitizer.detectors import DETECTORS, Scrubber
+from sanitizer.errors import PolicyError
+from sanitizer.keys import Key
+from sanitizer.policy.apply import CompiledRule, KeyLocator, Locator, Policy
+from sanitizer.policy.places import compile_selector
+from sanitizer.policy.schema import PolicySpec, RuleSpec
+
+
+def _compile_when(rule: RuleSpec) -> jmespath.parser.ParsedResult | None:
+    if rule.when is None:
+        return None
+    try:
+        return jmespath.compile(rule.when)
+    except jmespath.exceptions.JMESPathError as exc:
+        raise PolicyError(
+            f"is not a valid JMESPath condition ({type(exc).__name__}); strings are "
+            "'single-quoted', e.g. \"message_type != 'INFO'\"",
+            rule=rule.id,
+            field="when",
+        ) from None
+
+
+def _compile_locator(rule: RuleSpec, selection: str) -> Locator | None:
+    if selection == "own":
+        return None
+    if not rule.select and rule.keys is None:
+        if selection == "required":
+            raise PolicyError(
+                f"action {rule.action!r} needs 'select' (JMESPath) or 'keys' (a regex) to "
+                "say which places it works on",
+                rule=rule.id,
+                field="select",
+            )
+        return None
+    selectors = []
+    for index, expression in enumerate(rule.select):
+        field = "select" if len(rule.select) == 1 else f"select[{index}]"
+        try:
+            selectors.append(compile_selector(expression))
+        except PolicyError as exc:
+            raise exc.located(rule=rule.id, field=field) from None
+    key_locator = None
+    if rule.keys is not None:
+        try:
+            key_locator = KeyLocator(re.compile(rule.keys))
+        except re.error as exc:
+            raise PolicyError(
+                f"is not a valid regular expression ({exc.msg} at position {exc.pos}); "
+                "in YAML, single-quote patterns so backslashes stay as written",
+                rule=rule.id,
+                field="keys",
+            ) from None
+    return Locator(tuple(selectors), key_locator)
+
+
+def _compile_rule(rule: RuleSpec, context: BuildContext) -> CompiledRule:
+    kind = ACTIONS.get(rule.action)
+    if kind is None:
+        raise PolicyError(
+            f"unknown action; choose one of: {', '.join(sorted(ACTIONS))}",
+            rule=rule.id,
+            field="action",
+        )
+    locator = _compile_locator(rule, kind.selection)
+    if kind.selection == "own" and rule.keys is not None:
+        raise PolicyError(
+            f"action {rule.action!r} takes one 'select' path, not 'keys'",
+            rule=rule.id,
+            field="keys",
+        )
+    try:
+        effect = kind.build(rule, Options(rule), context)
+    except PolicyError as exc:
+        raise exc.located(rule=rule.id) from None
+    return CompiledRule(
+        id=rule.id,
+        action=rule.action,
+        locator=locator,
+        when=_compile_when(rule),
+        effect=effect,
+    )
+
+
+def _guard_names(names: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(DETECTORS) if names == ("all",) else names
+
+
+def _compile_guard(names: tuple[str, ...]) -> Scrubber | None:
+    if not names:
+        return None
+    try:
+        return Scrubber(list(names))
+    except PolicyError as exc:
+        raise exc.located(field="guard") from None
+
+
+def _shown_keys(spec: PolicySpec) -> frozenset[str]:
+    """Key names the policy itself writes down: only these may appear in audit paths.
+
+    Runs after every rule compiled, so each expression here is known to be valid.
+    """
+    shown: set[str] = set()
+    for rule in spec.rules:
+        target = rule.options.get("to")
+        expressions = [*rule.select, target] if isinstance(target, str) else rule.select
+        for expression in expressions:
+            shown |= compile_selector(expression).literal_keys
+    return frozenset(shown)
+
+
+def compile_policy(spec: PolicySpec, keys: Mapping[str, Key]) -> Policy:
+    """Build the policy. `keys` holds the loaded material for every key `spec` declares."""
+    missing = sorted(set(spec.keys) - set(keys))
+    if missing:
+        raise PolicyError(
+            "declared key was not loaded; load every key under 'keys:' before compiling",
+            field=f"keys.{missing[0]}",
+        )
+    context = BuildContext(keys=dict(keys))
+    rules = [_compile_rule(rule, context) for rule in spec.rules]
+    return Policy(
+        name=spec.name,
+        rules=tuple(rules),
+        guard=_compile_guard(_guard_names(spec.guard)),
+        guard_names=_guard_names(spec.guard),
+        shown_keys=_shown_keys(spec),
+        keys=tuple(keys.values()),
+    )

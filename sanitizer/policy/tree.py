@@ -1,0 +1,224 @@
+"""Reading and editing a JSON document at a path (a tuple of keys and list indexes).
+
+The engine copies the incoming document once (`copy_json`) and then edits its copy in place,
+so a rule that fails half-way leaves nothing behind: the copy is simply thrown away.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sanitizer.errors import SanitizerError
+
+Path = tuple[str | int, ...]
+_MISSING = object()
+
+
+def copy_json(value: Any) -> Any:
+    """A deep copy of a JSON value; much faster than `copy.deepcopy` for dicts and lists."""
+    if isinstance(value, dict):
+        return {k: copy_json(v) if isinstance(v, dict | list) else v for k, v in value.items()}
+    if isinstance(value, list):
+        return [copy_json(v) if isinstance(v, dict | list) else v for v in value]
+    return value
+
+
+def get_at(doc: Any, path: Path, default: Any = _MISSING) -> Any:
+    node = doc
+    for step in path:
+        if isinstance(step, str):
+            if not isinstance(node, dict) or step not in node:
+                return default
+        elif not isinstance(node, list) or not 0 <= step < len(node):
+            return default
+        node = node[step]
+    return node
+
+
+def exists(doc: Any, path: Path) -> bool:
+    return get_at(doc, path) is not _MISSING
+
+
+def set_at(doc: Any, path: Path, value: Any, *, create: bool = False) -> Any:
+    """Write `value` at `path` and return the (possibly new) root.
+
+    With `create`, missing objects along the way are made; a list index is never invented.
+    Returns the document unchanged when the path cannot be reached.
+    """
+    if not path:
+        return value
+    node = doc
+    for step in path[:-1]:
+        if isinstance(step, str):
+            if not isinstance(node, dict):
+                return doc
+            if step not in node or not isinstance(node[step], dict | list):
+                if not create:
+                    return doc
+                node[step] = {}
+        elif not isinstance(node, list) or not 0 <= step < len(node):
+            return doc
+        node = node[step]
+    last = path[-1]
+    if isinstance(last, str) and isinstance(node, dict):
+        node[last] = value
+    elif isinstance(last, int) and isinstance(node, list) and 0 <= last < len(node):
+        node[last] = value
+    return doc
+
+
+def _order_key(path: Path) -> tuple[tuple[int, int | str], ...]:
+    return tuple((0, s) if isinstance(s, int) else (1, s) for s in path)
+
+
+def prune(paths: Iterable[Path]) -> list[Path]:
+    """Unique paths with every path under another one removed, in document order."""
+    result: list[Path] = []
+    for path in sorted(set(paths), key=_order_key):
+        if result and path[: len(result[-1])] == result[-1]:
+            continue
+        result.append(path)
+    return result
+
+
+def delete_at(doc: Any, paths: Iterable[Path]) -> tuple[Any, int]:
+    """Remove every path; returns the new root (None if the root was removed) and a count.
+
+    List items are removed from the highest index down so earlier indexes stay valid.
+    """
+    pruned = prune(paths)
+    if pruned and pruned[0] == ():
+        return None, 1
+    count = 0
+    for path in reversed(pruned):
+        parent = get_at(doc, path[:-1])
+        last = path[-1]
+        if isinstance(parent, dict) and isinstance(last, str) and last in parent:
+            del parent[last]
+            count += 1
+        elif isinstance(parent, list) and isinstance(last, int) and 0 <= last < len(parent):
+            del parent[last]
+            count += 1
+    return doc, count
+
+
+def keep_only(doc: Any, paths: Iterable[Path], on_removed: Callable[[Path], None]) -> Any:
+    """A new document holding only `paths` (and the containers leading to them).
+
+    Lists keep the kept items in order, without gaps. `on_removed` is told each place that
+    was cut off, at the level where it was cut.
+    """
+    kept = prune(paths)
+    if kept and kept[0] == ():
+        return doc
+    tree: dict[Any, Any] = {}
+    for path in kept:
+        node = tree
+        for step in path[:-1]:
+            node = node.setdefault(step, {})
+        node[path[-1]] = None
+    def build(value: Any, shape: dict[Any, Any], path: Path) -> Any:
+        if isinstance(value, dict):
+            out_d = {}
+            for key, item in value.items():
+                if key in shape:
+                    sub = shape[key]
+                    out_d[key] = item if sub is None else build(item, sub, (*path, key))
+                else:
+                    on_removed((*path, key))
+            return out_d
+        out_l = []
+        for index, item in enumerate(value):
+            if index in shape:
+                sub = shape[index]
+                out_l.append(item if sub is None else build(item, sub, (*path, index)))
+            else:
+                on_removed((*path, index))
+        return out_l
+
+    if isinstance(doc, dict | list):
+        return build(doc, tree, ())
+    on_removed(())
+    return None
+
+
+def rewrite_strings(
+    value: Any,
+    path: Path,
+    fn: Callable[[str], tuple[str, int]],
+    report: Callable[[Path, int], None],
+    *,
+    keys_too: bool = False,
+    scalars: Callable[[Any], tuple[Any, int]] | None = None,
+) -> Any:
+    """Apply `fn` to every string at or under `value`, in place where possible.
+
+    Returns the new value for `path` itself. With `keys_too`, object keys are rewritten as
+    well. `scalars` handles numbers (not booleans or null) when given.
+    """
+    if isinstance(value, str):
+        new, count = fn(value)
+        if count:
+            report(path, count)
+        return new
+    if isinstance(value, dict):
+        renamed: list[tuple[str, str]] = []
+        for key, item in value.items():
+            if isinstance(item, str | dict | list) or (
+                scalars is not None and _is_number(item)
+            ):
+                new_item = rewrite_strings(
+                    item, (*path, key), fn, report, keys_too=keys_too, scalars=scalars
+                )
+                if new_item is not item:
+                    value[key] = new_item
+            if keys_too:
+                new_key, count = fn(key)
+                if count:
+                    report((*path, key), count)
+                    renamed.append((key, new_key))
+        if renamed:
+            value = _rename_keys(value, dict(renamed))
+        return value
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, str | dict | list) or (
+                scalars is not None and _is_number(item)
+            ):
+                new_item = rewrite_strings(
+                    item, (*path, index), fn, report, keys_too=keys_too, scalars=scalars
+                )
+                if new_item is not item:
+                    value[index] = new_item
+        return value
+    if scalars is not None and _is_number(value):
+        new, count = scalars(value)
+        if count:
+            report(path, count)
+        return new
+    return value
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+class KeyCollision(SanitizerError):
+    """Two keys of one object became equal after rewriting; merging would lose one silently."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "two keys of one object became equal after rewriting them; select the values "
+            "instead of rewriting keys, or drop the object"
+        )
+
+
+def _rename_keys(obj: dict[str, Any], renames: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, item in obj.items():
+        new_key = renames.get(key, key)
+        if new_key in out:
+            raise KeyCollision()
+        out[new_key] = item
+    return out

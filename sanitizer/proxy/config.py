@@ -1,0 +1,246 @@
+"""The proxy's configuration file → validated settings, with every secret resolved.
+
+```yaml
+listen: {host: 127.0.0.1, port: 8080}
+spool: {path: /var/lib/sanitizer/spool, max_bytes: 1073741824}
+limits: {max_body_bytes: 1048576, max_depth: 64, read_timeout: 10}
+delivery: {workers: 8, backoff_base: 1, backoff_cap: 300, max_age: 86400}
+routes:
+  nagios:
+    credentials: [{env: NAGIOS_INBOUND_TOKEN}]
+    policy: rules/nagios.yaml            # relative to this file
+    on_refusal: notify                   # or drop (the default)
+    upstream: {type: victorops, api_key: {env: VICTOROPS_API_KEY}, routing_key: ops}
+```
+`SANITIZER_LISTEN_HOST`, `SANITIZER_LISTEN_PORT` and `SANITIZER_SPOOL_PATH` override the file.
+Loading builds every route's policy and upstream, so a config that loads can serve.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sanitizer.errors import ConfigError, PolicyError
+from sanitizer.jsonio import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH
+from sanitizer.keys import parse_secret_ref, read_secret
+from sanitizer.loader import load_policy, read_yaml
+from sanitizer.policy.apply import Policy
+
+_ROUTE_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+_TOP_LEVEL = ("listen", "spool", "limits", "delivery", "routes")
+_ON_REFUSAL = ("drop", "notify")
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_body_bytes: int = DEFAULT_MAX_BYTES
+    max_depth: int = DEFAULT_MAX_DEPTH
+    read_timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    workers: int = 8
+    backoff_base: float = 1.0
+    backoff_cap: float = 300.0
+    max_age: float = 86400.0
+
+
+@dataclass(frozen=True)
+class RouteSettings:
+    name: str
+    credentials: tuple[bytes, ...] = field(repr=False)
+    policy_path: Path
+    policy: Policy
+    upstream: Mapping[str, Any] = field(repr=False)
+    on_refusal: str = "drop"
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str
+    port: int
+    spool_path: Path
+    spool_max_bytes: int
+    limits: Limits
+    delivery: DeliverySettings
+    routes: Mapping[str, RouteSettings]
+    source: str
+
+
+def _section(doc: Mapping[str, Any], name: str, allowed: tuple[str, ...]) -> Mapping[str, Any]:
+    value = doc.get(name) or {}
+    if not isinstance(value, Mapping):
+        raise ConfigError("must be a mapping", field=name)
+    for key in value:
+        if key not in allowed:
+            raise ConfigError(
+                f"unknown setting; allowed here: {', '.join(allowed)}", field=f"{name}.{key}"
+            )
+    return value
+
+
+def _number(
+    section: Mapping[str, Any], key: str, default: float, *, where: str, low: float, integer: bool
+) -> Any:
+    value = section.get(key, default)
+    kinds = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or value < low:
+        kind = "an integer" if integer else "a number"
+        raise ConfigError(f"must be {kind} of at least {low}", field=f"{where}.{key}")
+    return value
+
+
+def _credentials(raw: Any, route: str, environ: Mapping[str, str]) -> tuple[bytes, ...]:
+    where = f"routes.{route}.credentials"
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError(
+            "needs a non-empty list of {env: VARIABLE} or {file: PATH} secrets", field=where
+        )
+    tokens = []
+    for index, item in enumerate(raw):
+        what = f"credential {index + 1} of route {route!r}"
+        try:
+            ref = parse_secret_ref(item, what=what)
+            token = read_secret(ref, what=what, environ=environ)
+        except PolicyError as exc:
+            raise ConfigError(exc.problem, field=f"{where}[{index}]") from None
+        if len(token) < 16:
+            raise ConfigError(
+                f"{what} is shorter than 16 characters; use a long random token, e.g. "
+                "`sanitizer keygen`",
+                field=f"{where}[{index}]",
+            )
+        tokens.append(token.encode("utf-8"))
+    return tuple(tokens)
+
+
+def _route(
+    name: Any, raw: Any, base: Path, environ: Mapping[str, str]
+) -> RouteSettings:
+    if not isinstance(name, str) or not name or not set(name) <= _ROUTE_NAME_CHARS:
+        raise ConfigError("route names use letters, digits, _ and -", field="routes")
+    where = f"routes.{name}"
+    if not isinstance(raw, Mapping):
+        raise ConfigError("must be a mapping with credentials, policy and upstream", field=where)
+    allowed = ("credentials", "policy", "upstream", "on_refusal")
+    for key in raw:
+        if key not in allowed:
+            raise ConfigError(
+                f"unknown setting; allowed here: {', '.join(allowed)}", field=f"{where}.{key}"
+            )
+    policy_ref = raw.get("policy")
+    if not isinstance(policy_ref, str) or not policy_ref:
+        raise ConfigError("needs the path of a policy file", field=f"{where}.policy")
+    policy_path = Path(policy_ref)
+    if not policy_path.is_absolute():
+        policy_path = base / policy_path
+    try:
+        policy = load_policy(policy_path, environ=environ)
+    except PolicyError as exc:
+        raise ConfigError(f"policy refused: {exc.message}", field=f"{where}.policy") from None
+    upstream = raw.get("upstream")
+    if not isinstance(upstream, Mapping) or "type" not in upstream:
+        raise ConfigError(
+            "needs a mapping with a 'type' (victorops, webhook, bigpanda, pagerduty, capture)",
+            field=f"{where}.upstream",
+        )
+    on_refusal = raw.get("on_refusal", "drop")
+    if on_refusal not in _ON_REFUSAL:
+        raise ConfigError(f"must be one of: {', '.join(_ON_REFUSAL)}", field=f"{where}.on_refusal")
+    return RouteSettings(
+        name=name,
+        credentials=_credentials(raw.get("credentials"), name, environ),
+        policy_path=policy_path,
+        policy=policy,
+        upstream=dict(upstream),
+        on_refusal=on_refusal,
+    )
+
+
+def settings_from_mapping(
+    doc: Any, *, base: Path, source: str, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Validate a parsed config document; relative paths are taken from `base`."""
+    env = os.environ if environ is None else environ
+    if not isinstance(doc, Mapping):
+        raise ConfigError("a config file is a mapping; see `sanitizer serve --help`")
+    for key in doc:
+        if key not in _TOP_LEVEL:
+            raise ConfigError(
+                f"unknown top-level setting; allowed: {', '.join(_TOP_LEVEL)}", field=str(key)
+            )
+    listen = _section(doc, "listen", ("host", "port"))
+    spool = _section(doc, "spool", ("path", "max_bytes"))
+    limits = _section(doc, "limits", ("max_body_bytes", "max_depth", "read_timeout"))
+    delivery = _section(doc, "delivery", ("workers", "backoff_base", "backoff_cap", "max_age"))
+    routes_raw = doc.get("routes")
+    if not isinstance(routes_raw, Mapping) or not routes_raw:
+        raise ConfigError("needs at least one route", field="routes")
+
+    host = env.get("SANITIZER_LISTEN_HOST") or listen.get("host", "127.0.0.1")
+    port_raw: Any = env.get("SANITIZER_LISTEN_PORT") or listen.get("port", 8080)
+    try:
+        port = int(port_raw)
+    except (TypeError, ValueError):
+        port = -1
+    if not 0 <= port <= 65535:
+        raise ConfigError("must be a port number from 0 to 65535", field="listen.port")
+    spool_path = Path(env.get("SANITIZER_SPOOL_PATH") or spool.get("path") or "var/spool")
+    if not spool_path.is_absolute():
+        spool_path = base / spool_path
+    return Settings(
+        host=str(host),
+        port=port,
+        spool_path=spool_path,
+        spool_max_bytes=_number(
+            spool, "max_bytes", 1 << 30, where="spool", low=1024, integer=True
+        ),
+        limits=Limits(
+            max_body_bytes=_number(
+                limits, "max_body_bytes", DEFAULT_MAX_BYTES, where="limits", low=64, integer=True
+            ),
+            max_depth=_number(
+                limits, "max_depth", DEFAULT_MAX_DEPTH, where="limits", low=1, integer=True
+            ),
+            read_timeout=_number(
+                limits, "read_timeout", 10.0, where="limits", low=0.1, integer=False
+            ),
+        ),
+        delivery=DeliverySettings(
+            workers=_number(delivery, "workers", 8, where="delivery", low=1, integer=True),
+            backoff_base=_number(
+                delivery, "backoff_base", 1.0, where="delivery", low=0.001, integer=False
+            ),
+            backoff_cap=_number(
+                delivery, "backoff_cap", 300.0, where="delivery", low=0.001, integer=False
+            ),
+            max_age=_number(delivery, "max_age", 86400.0, where="delivery", low=1, integer=False),
+        ),
+        routes={
+            name: _route(name, raw, base, env) for name, raw in routes_raw.items()
+        },
+        source=source,
+    )
+
+
+def load_settings(path: str | Path, *, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate a config file, or raise `ConfigError` naming the field to fix."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read the config file ({exc.strerror or type(exc).__name__})", source=source
+        ) from None
+    doc = read_yaml(text, source=source)
+    try:
+        return settings_from_mapping(
+            doc, base=Path(path).resolve().parent, source=source, environ=environ
+        )
+    except PolicyError as exc:
+        raise ConfigError(exc.problem, field=exc.field, source=source) from None

@@ -1,0 +1,62 @@
+"""The bundled default: the proxy runs on a fresh machine with nothing else.
+
+`sanitizer serve` without `--config` listens on 127.0.0.1:8080 with one route, `nagios`,
+using the shipped Nagios policy and a `capture` upstream that appends sanitized alerts to a
+JSON-lines file. Its inbound token and pseudonym key are generated on first start and kept,
+readable only by their owner, in the state directory (`./var`, or `SANITIZER_STATE_DIR`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from sanitizer.keys import generate_key
+from sanitizer.proxy.config import Settings, settings_from_mapping
+
+DEFAULT_ROUTE = "nagios"
+
+
+def rules_dir() -> Path:
+    """Where the shipped policies are: `SANITIZER_RULES_DIR`, else the checkout's `rules/`."""
+    configured = os.environ.get("SANITIZER_RULES_DIR")
+    if configured:
+        return Path(configured)
+    return Path(__file__).resolve().parents[2] / "rules"
+
+
+def _secret_file(path: Path) -> str:
+    """Read a generated secret, creating it (mode 0600) on first use."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(generate_key() + "\n")
+    return path.read_text(encoding="utf-8").strip()
+
+
+def default_state_dir() -> Path:
+    return Path(os.environ.get("SANITIZER_STATE_DIR") or "var").resolve()
+
+
+def default_settings(
+    state_dir: Path, *, port: int = 8080, environ: Mapping[str, str] | None = None
+) -> tuple[Settings, dict[str, str]]:
+    """Settings for the bundled default, and the environment its key references read."""
+    env = dict(os.environ if environ is None else environ)
+    env.setdefault("SANITIZER_KEY_PSEUDONYM", _secret_file(state_dir / "pseudonym.key"))
+    _secret_file(state_dir / "inbound-token")
+    doc = {
+        "listen": {"host": "127.0.0.1", "port": port},
+        "spool": {"path": str(state_dir / "spool")},
+        "routes": {
+            DEFAULT_ROUTE: {
+                "credentials": [{"file": str(state_dir / "inbound-token")}],
+                "policy": str(rules_dir() / "nagios.yaml"),
+                "upstream": {"type": "capture", "path": str(state_dir / "captured.jsonl")},
+            }
+        },
+    }
+    settings = settings_from_mapping(doc, base=state_dir, source="built-in default", environ=env)
+    return settings, env

@@ -1,0 +1,67 @@
+"""What one loaded config becomes at run time: routes with their policy and sender.
+
+A `Runtime` is built whole from `Settings` and swapped whole on reload, so a request always
+sees one consistent set of routes, policies and upstreams.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sanitizer.policy.apply import Policy
+from sanitizer.proxy.config import RouteSettings, Settings
+from sanitizer.proxy.upstreams import Upstream, build_upstream
+
+
+@dataclass(frozen=True)
+class LiveRoute:
+    name: str
+    policy: Policy
+    sender: Upstream
+    upstream_type: str
+    on_refusal: str
+    credential_digests: tuple[bytes, ...] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    routes: Mapping[str, LiveRoute]
+
+    def sender(self, route: str) -> Upstream | None:
+        live = self.routes.get(route)
+        return None if live is None else live.sender
+
+    async def aclose(self) -> None:
+        for route in self.routes.values():
+            await route.sender.aclose()
+
+
+def _live_route(
+    route: RouteSettings, environ: Mapping[str, str] | None, transport: Any
+) -> LiveRoute:
+    return LiveRoute(
+        name=route.name,
+        policy=route.policy,
+        sender=build_upstream(
+            route.upstream, route=route.name, environ=environ, transport=transport
+        ),
+        upstream_type=str(route.upstream["type"]),
+        on_refusal=route.on_refusal,
+        credential_digests=tuple(hashlib.sha256(t).digest() for t in route.credentials),
+    )
+
+
+def build_runtime(
+    settings: Settings, *, environ: Mapping[str, str] | None = None, transport: Any = None
+) -> Runtime:
+    """Build every route's sender; raises `ConfigError` for a bad upstream section."""
+    return Runtime(
+        settings=settings,
+        routes={
+            name: _live_route(route, environ, transport) for name, route in settings.routes.items()
+        },
+    )

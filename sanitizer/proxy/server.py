@@ -1,0 +1,162 @@
+"""Running the proxy: spool, delivery workers, the app under uvicorn, reload and shutdown.
+
+SIGTERM/SIGINT: uvicorn stops accepting, finishes requests in flight, then the lifespan
+shutdown stops delivery (unfinished alerts stay in the spool) and closes the spool.
+SIGHUP: the config and policies are loaded again off the event loop; if anything fails
+validation the old runtime keeps serving (logged and counted), else the new one is swapped in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any
+
+import uvicorn
+
+from sanitizer.errors import SanitizerError
+from sanitizer.proxy.app import Proxy
+from sanitizer.proxy.config import Settings
+from sanitizer.proxy.delivery import Deliverer, RetryPolicy
+from sanitizer.proxy.metrics import DeliveryMetrics, Metrics
+from sanitizer.proxy.notices import RefusalNotices
+from sanitizer.proxy.runtime import Runtime, build_runtime
+from sanitizer.proxy.spool import Spool
+
+log = logging.getLogger("sanitizer.server")
+
+
+class Service:
+    """Owns the long-lived parts and swaps the runtime on reload."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        reload_settings: Callable[[], Settings] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.metrics = Metrics()
+        self._environ = environ
+        self._reload_settings = reload_settings
+        self.runtime: Runtime = build_runtime(settings, environ=environ)
+        self.spool = Spool(settings.spool_path, max_bytes=settings.spool_max_bytes)
+        self.metrics.watch_spool(
+            lambda: (self.spool.depth(), self.spool.queued_bytes(), self.spool.dead_count())
+        )
+        delivery = settings.delivery
+        self.deliverer = Deliverer(
+            self.spool,
+            lambda route: self.runtime.sender(route),
+            workers=delivery.workers,
+            retry=RetryPolicy(
+                base=delivery.backoff_base, cap=delivery.backoff_cap, max_age=delivery.max_age
+            ),
+            events=DeliveryMetrics(self.metrics),
+        )
+        self.proxy = Proxy(
+            runtime=self.runtime,
+            spool=self.spool,
+            metrics=self.metrics,
+            wake_delivery=self.deliverer.wake,
+        )
+        self.proxy.notices = RefusalNotices(
+            self.spool.append,
+            on_queued=lambda route: (
+                self.metrics.notices.labels(route).inc(),
+                self.deliverer.wake(),
+            ),
+        )
+        self.app = self.proxy.build_app(lifespan=self._lifespan)
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, app: Any) -> AsyncIterator[None]:
+        await self.spool.start()
+        await self.deliverer.start()
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
+        settings = self.runtime.settings
+        log.info(
+            "alert sanitizer ready",
+            extra={
+                "listen": f"{settings.host}:{settings.port}",
+                "count": len(self.runtime.routes),
+                "path": str(settings.spool_path),
+            },
+        )
+        for route in self.runtime.routes.values():
+            log.info(
+                "route loaded",
+                extra={
+                    "route": route.name,
+                    "policy": route.policy.name,
+                    "upstream": route.sender.describe(),
+                },
+            )
+        try:
+            yield
+        finally:
+            log.info("shutting down: stopping delivery, spool stays on disk")
+            await self.deliverer.stop()
+            await self.spool.close()
+            await self.runtime.aclose()
+            log.info("stopped", extra={"count": self.spool.depth()})
+
+    async def reload(self) -> bool:
+        """Load config and policies again; keep the old runtime on any failure."""
+        if self._reload_settings is None:
+            log.warning("reload asked for, but this proxy runs a built-in config")
+            return False
+        try:
+            settings = await asyncio.to_thread(self._reload_settings)
+            runtime = build_runtime(settings, environ=self._environ)
+        except SanitizerError as exc:
+            self.metrics.reloads.labels("failed").inc()
+            log.error("reload refused, the previous config keeps serving: " + exc.message,
+                      extra={"outcome": "reload_failed"})
+            return False
+        except Exception as exc:  # fail closed: keep serving the old policy
+            self.metrics.reloads.labels("failed").inc()
+            log.error(
+                "reload failed, the previous config keeps serving",
+                extra={"outcome": "reload_failed", "reason": type(exc).__name__},
+            )
+            return False
+        old = self.runtime
+        if (settings.host, settings.port, settings.spool_path) != (
+            old.settings.host,
+            old.settings.port,
+            old.settings.spool_path,
+        ):
+            log.warning("listen address and spool path changes take effect after a restart")
+        self.runtime = runtime
+        self.proxy.runtime = runtime
+        self.metrics.reloads.labels("ok").inc()
+        log.info("reloaded", extra={"outcome": "reloaded", "count": len(runtime.routes)})
+        await asyncio.sleep(1.0)
+        await old.aclose()
+        return True
+
+
+def serve(service: Service, *, fast: bool = True) -> None:
+    """Run until SIGTERM/SIGINT. `fast` picks uvloop and httptools when installed."""
+    settings = service.runtime.settings
+    config = uvicorn.Config(
+        service.app,
+        host=settings.host,
+        port=settings.port,
+        access_log=False,
+        log_config=None,
+        server_header=False,
+        date_header=False,
+        timeout_graceful_shutdown=30,
+        loop="auto" if fast else "asyncio",
+        http="auto" if fast else "h11",
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    server.run()

@@ -1,0 +1,82 @@
+"""Hypothesis strategies shared by the property tests: JSON payloads, secrets and policies."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from hypothesis import strategies as st
+
+FIELDS = ["a", "b", "c", "HOSTNAME", "SERVICEOUTPUT", "entity_id", "message_type"]
+
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**63)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20)
+)
+
+json_docs = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=6), inner, max_size=5),
+    max_leaves=25,
+)
+
+json_objects = st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=6), json_docs, max_size=6)
+
+simple_paths = st.lists(st.sampled_from(FIELDS), min_size=1, max_size=3).map(".".join)
+
+selectors = st.one_of(
+    simple_paths,
+    st.builds(lambda p, q: f"{p}[*].{q}", simple_paths, st.sampled_from(FIELDS)),
+    st.builds(lambda p, q: f"{p}.*.{q}", simple_paths, st.sampled_from(FIELDS)),
+    st.builds(lambda p, i: f"{p}[{i}]", simple_paths, st.integers(-3, 3)),
+    st.builds(lambda p, q: f"{p}[?{q}].{q}", simple_paths, st.sampled_from(FIELDS)),
+    st.builds(lambda p: f"{p}[]", simple_paths),
+)
+
+ipv4 = st.ip_addresses(v=4)
+ipv6 = st.ip_addresses(v=6).filter(lambda ip: ip != ipaddress.IPv6Address("::"))
+addresses = ipv4 | ipv6
+
+separators = st.sampled_from([" ", ", ", "; ", "(", ")", "\n", "=", " [", "] ", '"', "'", "<", ">"])
+words = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=8)
+
+# Secrets that are easy to recognise: nothing in the engine could produce them by accident.
+canaries = st.text(alphabet="ABCDEFGHJKLMNPQRSTUVWXYZ", min_size=12, max_size=16).map(
+    lambda s: "CANARY" + s
+)
+
+
+def _rule(action: str, index: int, select: str | None) -> str:
+    where = f", select: {select!r}" if select else ""
+    options = {
+        "drop": "",
+        "allow": "",
+        "redact": "",
+        "truncate": ", max_length: 5",
+        "mask_ip": ", mode: pseudonym, key: a",
+        "hash": ", key: a",
+        "tokenize": ", key: b",
+        "scrub": "",
+    }[action]
+    if action in ("drop", "allow") and not select:
+        where = ", keys: '^[a-c]$'"
+    return f"  - {{id: r{index}, action: {action}{where}{options}}}\n"
+
+
+@st.composite
+def policies(draw: st.DrawFn) -> str:
+    """The rules section of a generated policy: 0-6 rules of any action."""
+    count = draw(st.integers(0, 6))
+    rules = []
+    for index in range(count):
+        action = draw(
+            st.sampled_from(
+                ["drop", "allow", "redact", "truncate", "mask_ip", "hash", "tokenize", "scrub"]
+            )
+        )
+        select = draw(st.none() | selectors)
+        rules.append(_rule(action, index, select))
+    return "".join(rules) or "  []\n"
