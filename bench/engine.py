@@ -45,7 +45,7 @@ rules:
   - {id: state-message, action: rename, select: SERVICEOUTPUT, to: state_message}
   - {id: tool, action: set, select: monitoring_tool, value: nagios}
   - {id: hash-host, action: hash, select: HOSTNAME, key: pseudonym, when: "message_type != 'INFO'"}
-guard: [email, ipv4, aws_access_key]
+guard: [email, url_credentials, aws_access_key]
 """
 
 
@@ -95,8 +95,10 @@ def main() -> None:
         count += 100
     elapsed = time.perf_counter() - start
     rate = count / elapsed
-    print(f"engine: {count} alerts in {elapsed:.2f} s = {rate:,.0f} alerts/s "
-          f"({1e6 / rate:.1f} µs/alert); 60 fields, 15 rules, guard on; goal 20,000/s")
+    print(
+        f"engine: {count} alerts in {elapsed:.2f} s = {rate:,.0f} alerts/s "
+        f"({1e6 / rate:.1f} µs/alert); 60 fields, 15 rules, guard on; goal 20,000/s"
+    )
 
 
 if __name__ == "__main__":

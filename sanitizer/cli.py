@@ -118,7 +118,7 @@ def cmd_reveal(args: argparse.Namespace) -> int:
     return status
 
 
-def _serve_settings(args: argparse.Namespace):  # noqa: ANN202 - (Settings, environ, reload)
+def _serve_settings(args: argparse.Namespace):
     from sanitizer.proxy.config import load_settings
     from sanitizer.proxy.defaults import default_settings, default_state_dir
 

@@ -164,6 +164,8 @@ _PHONE_INTL_RE = re.compile(
     rf"|00[1-9][0-9]{{0,2}}+{_PHONE_GROUP}{{1,8}}+"
     r")(?![0-9])"
 )
+# A signed or zero-padded decimal ("+1.234567890", an NTP offset) is not a phone number.
+_PHONE_DECIMAL_RE = re.compile(r"(?:\+|00)[0-9]+\.[0-9]+")
 _PHONE_NANP_RE = re.compile(
     r"(?<![\w+.-])(?:\([2-9][0-9]{2}\)[ .-]?[0-9]{3}[ .-]|(?:1[ -])?[2-9][0-9]{2}-[0-9]{3}-)"
     r"[0-9]{4}(?![\w-])"
@@ -177,7 +179,7 @@ def _find_phone(text: str) -> list[Span]:
     if "+" in text or "00" in text:
         for match in _PHONE_INTL_RE.finditer(text):
             digits = sum(c.isdigit() for c in match.group()) - (0 if match[0][0] == "+" else 2)
-            if 9 <= digits <= 15:
+            if 9 <= digits <= 15 and not _PHONE_DECIMAL_RE.fullmatch(match.group()):
                 spans.append(match.span())
     if "(" in text or "-" in text:
         spans.extend(m.span() for m in _PHONE_NANP_RE.finditer(text))

@@ -33,9 +33,7 @@ def _parse_float(text: str) -> float:
 def _parse_int(text: str) -> int:
     digits = len(text) - (text[0] == "-")
     if digits > MAX_INT_DIGITS:
-        raise InputError(
-            f"an integer has more than {MAX_INT_DIGITS} digits; send it as a string"
-        )
+        raise InputError(f"an integer has more than {MAX_INT_DIGITS} digits; send it as a string")
     return int(text)
 
 
@@ -126,7 +124,9 @@ def parse(
             f"the body is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
         ) from None
     except ValueError:
-        raise InputError("the body holds a number that cannot be read; send it as a string") from None
+        raise InputError(
+            "the body holds a number that cannot be read; send it as a string"
+        ) from None
     _check_tree(doc, max_depth)
     if require_object and not isinstance(doc, dict):
         raise InputError("the body must be a JSON object ({...}) for this endpoint")

@@ -44,7 +44,7 @@ def parse_secret_ref(value: object, *, what: str) -> SecretRef:
         )
     if not isinstance(value, Mapping) or len(value) != 1:
         raise KeyLoadError(f"{what} must be a mapping with exactly one of 'env' or 'file'")
-    (kind, target), = value.items()
+    ((kind, target),) = value.items()
     if kind not in ("env", "file") or not isinstance(target, str) or not target:
         raise KeyLoadError(
             f"{what} must be {{env: VARIABLE}} or {{file: PATH}} with a non-empty string"

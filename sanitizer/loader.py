@@ -35,9 +35,7 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
     return loader.construct_mapping(node, deep=deep)
 
 
-_StrictLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
-)
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def read_yaml(text: str, *, source: str) -> Any:
@@ -47,8 +45,9 @@ def read_yaml(text: str, *, source: str) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
-        raise PolicyError(f"is not valid YAML: {exc.problem or 'parse error'}{where}",
-                          source=source) from None
+        raise PolicyError(
+            f"is not valid YAML: {exc.problem or 'parse error'}{where}", source=source
+        ) from None
     except yaml.YAMLError:
         raise PolicyError("is not valid YAML", source=source) from None
 

@@ -21,7 +21,9 @@ ENVIRON = {
 }
 
 
-def make_policy(rules_yaml: str, *, extra: str = "", environ: dict[str, str] | None = None) -> Policy:
+def make_policy(
+    rules_yaml: str, *, extra: str = "", environ: dict[str, str] | None = None
+) -> Policy:
     """A policy with keys `a` and `b` declared, from the rules given as YAML text."""
     text = (
         "version: 1\nname: test\nkeys:\n  a: {env: KEY_A}\n  b: {env: KEY_B}\n"
@@ -44,3 +46,6 @@ def nagios_alert() -> Any:
 @pytest.fixture
 def victorops_alert() -> Any:
     return load_alert("victorops-rest-critical.json")
+
+
+from tests.standin import standin, standin_server  # noqa: E402, F401

@@ -295,6 +295,7 @@ def test_timestamps_versions_durations_and_perfdata_are_not_phones_or_cards(piec
         "HTTP OK: HTTP/1.1 200 OK - 1234 bytes in 0.012 second response time |time=0.012s;1;2",
         "DISK OK - free space: / 3326 MB (56% inode=99%);| /=2643MB;5948;5958;0;5968",
         "uptime 12:30:45, version 2.4.57-1ubuntu1, build 20240115.1, took 1h2m3s",
+        "NTP OK: Offset +1.234567890 secs, jitter=0.001234567s, backup-20240115123045.tar",
         "Mon Jan 15 12:30:45 +1100 2024 at 2024-01-15T12:30:45+00:00 (epoch 1705312245123)",
         "std::cerr << Foo::Bar::baz(); 00:11:22:33:44:55 is a MAC, not an IPv6; and :: alone",
         "order 4111111111111112 failed, job 1234 5678 9012 3456 retried",

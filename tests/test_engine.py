@@ -20,8 +20,10 @@ def run(rules: str, doc, **kwargs):
 
 
 def test_drop_removes_selected_places():
-    out = run("  - {id: d, action: drop, select: [a, 'b[0]', 'c.*.x']}\n",
-              {"a": 1, "b": [1, 2], "c": {"p": {"x": 1, "y": 2}}, "z": 0})
+    out = run(
+        "  - {id: d, action: drop, select: [a, 'b[0]', 'c.*.x']}\n",
+        {"a": 1, "b": [1, 2], "c": {"p": {"x": 1, "y": 2}}, "z": 0},
+    )
     assert out.payload == {"b": [2], "c": {"p": {"y": 2}}, "z": 0}
 
 
@@ -32,10 +34,17 @@ def test_drop_by_key_regex_reaches_any_depth():
 
 
 def test_allow_keeps_only_selected_places_and_reports_removals_without_names():
-    doc = {"message_type": "CRITICAL", "entity_id": "e", "secret_host": "h",
-           "vo_annotate.s.Note": "n", "x": {"y": 1}}
-    out = run("  - {id: al, action: allow, select: [message_type, entity_id], "
-              "keys: '^vo_annotate\\.'}\n", doc)
+    doc = {
+        "message_type": "CRITICAL",
+        "entity_id": "e",
+        "secret_host": "h",
+        "vo_annotate.s.Note": "n",
+        "x": {"y": 1},
+    }
+    out = run(
+        "  - {id: al, action: allow, select: [message_type, entity_id], keys: '^vo_annotate\\.'}\n",
+        doc,
+    )
     assert out.payload == {"message_type": "CRITICAL", "entity_id": "e", "vo_annotate.s.Note": "n"}
     assert [e.to_dict() for e in out.audit] == [
         {"rule": "al", "action": "allow", "path": "*", "count": 2}
@@ -61,8 +70,12 @@ def test_redact_set_rename_truncate():
         doc,
     )
     assert out.payload == {
-        "b": "[REDACTED]", "long": "x" * 9 + "~", "n": 5,
-        "meta": {"tool": "nagios"}, "copy": "secret-z", "renamed": {"a": "secret"},
+        "b": "[REDACTED]",
+        "long": "x" * 9 + "~",
+        "n": 5,
+        "meta": {"tool": "nagios"},
+        "copy": "secret-z",
+        "renamed": {"a": "secret"},
     }
 
 
@@ -77,8 +90,10 @@ def test_value_actions_without_select_apply_to_every_string():
 
 
 def test_hash_is_hmac_sha256_hex_of_requested_length():
-    out = run("  - {id: h, action: hash, select: [host, port], key: a, length: 20}\n",
-              {"host": "db-01", "port": 5432})
+    out = run(
+        "  - {id: h, action: hash, select: [host, port], key: a, length: 20}\n",
+        {"host": "db-01", "port": 5432},
+    )
     expected = hmac.new(KEY_A, b"db-01", hashlib.sha256).hexdigest()[:20]
     assert out.payload["host"] == expected
     assert out.payload["port"] == hmac.new(KEY_A, b"5432", hashlib.sha256).hexdigest()[:20]
@@ -97,7 +112,9 @@ def test_tokenize_round_trips_through_reveal_and_is_deterministic():
 
 
 def test_when_condition_gates_a_rule():
-    policy = make_policy("  - {id: h, action: redact, select: host, when: \"message_type != 'INFO'\"}\n")
+    policy = make_policy(
+        "  - {id: h, action: redact, select: host, when: \"message_type != 'INFO'\"}\n"
+    )
     assert policy.apply({"message_type": "INFO", "host": "h"}).payload["host"] == "h"
     assert policy.apply({"message_type": "CRITICAL", "host": "h"}).payload["host"] == "[REDACTED]"
 
@@ -109,18 +126,27 @@ def test_when_uses_jmespath_truthiness_where_zero_is_true():
 
 
 def test_rules_apply_in_order_each_seeing_the_previous_output():
-    first = run("  - {id: s, action: set, select: a, value: one}\n"
-                "  - {id: h, action: redact, select: a, with: two}\n", {})
-    second = run("  - {id: h, action: redact, select: a, with: two}\n"
-                 "  - {id: s, action: set, select: a, value: one}\n", {})
+    first = run(
+        "  - {id: s, action: set, select: a, value: one}\n"
+        "  - {id: h, action: redact, select: a, with: two}\n",
+        {},
+    )
+    second = run(
+        "  - {id: h, action: redact, select: a, with: two}\n"
+        "  - {id: s, action: set, select: a, value: one}\n",
+        {},
+    )
     assert first.payload == {"a": "two"} and second.payload == {"a": "one"}
 
 
 def test_input_document_is_never_modified():
     doc = {"a": "10.0.0.1", "b": [{"c": "x@example.com"}]}
     before = copy.deepcopy(doc)
-    run("  - {id: m, action: mask_ip, mode: fixed}\n  - {id: s, action: scrub}\n"
-        "  - {id: d, action: drop, select: b}\n", doc)
+    run(
+        "  - {id: m, action: mask_ip, mode: fixed}\n  - {id: s, action: scrub}\n"
+        "  - {id: d, action: drop, select: b}\n",
+        doc,
+    )
     assert doc == before
 
 
@@ -159,12 +185,16 @@ def test_keys_that_collide_after_masking_refuse_the_alert():
 
 
 def test_audit_shows_only_keys_the_policy_names():
-    out = run("  - {id: m, action: mask_ip, mode: fixed}\n",
-              {"SERVICEOUTPUT": "host 10.0.0.1", "db-prod-07": "10.0.0.2"})
+    out = run(
+        "  - {id: m, action: mask_ip, mode: fixed}\n",
+        {"SERVICEOUTPUT": "host 10.0.0.1", "db-prod-07": "10.0.0.2"},
+    )
     paths = {e.path for e in out.audit}
     assert paths == {"*"}
-    out = run("  - {id: m, action: mask_ip, mode: fixed, select: SERVICEOUTPUT}\n",
-              {"SERVICEOUTPUT": "host 10.0.0.1 and 10.0.0.3"})
+    out = run(
+        "  - {id: m, action: mask_ip, mode: fixed, select: SERVICEOUTPUT}\n",
+        {"SERVICEOUTPUT": "host 10.0.0.1 and 10.0.0.3"},
+    )
     assert [e.to_dict() for e in out.audit] == [
         {"rule": "m", "action": "mask_ip", "path": "SERVICEOUTPUT", "count": 2}
     ]
@@ -190,13 +220,22 @@ NAGIOS_POLICY = """\
 
 
 def test_realistic_nagios_alert(nagios_alert):
-    out = make_policy(NAGIOS_POLICY, extra="guard: [email, url_credentials, aws_access_key]\n").apply(
-        nagios_alert
-    )
+    out = make_policy(
+        NAGIOS_POLICY, extra="guard: [email, url_credentials, aws_access_key]\n"
+    ).apply(nagios_alert)
     text = json.dumps(out.payload)
-    for secret in ["10.20.30.40", "10.20.31.7", "2001:db8:0:12::7", "dba@example.com",
-                   "S3cretPass", "dba-oncall@example.com", "+44 20 7946 0958",
-                   "AKIAIOSFODNN7EXAMPLE", "check_pgsql", "db-prod-07"]:
+    for secret in [
+        "10.20.30.40",
+        "10.20.31.7",
+        "2001:db8:0:12::7",
+        "dba@example.com",
+        "S3cretPass",
+        "dba-oncall@example.com",
+        "+44 20 7946 0958",
+        "AKIAIOSFODNN7EXAMPLE",
+        "check_pgsql",
+        "db-prod-07",
+    ]:
         assert secret not in text
     assert out.payload["message_type"] == "CRITICAL"
     assert len(out.payload["entity_id"]) == 16
@@ -206,8 +245,12 @@ def test_realistic_nagios_alert(nagios_alert):
 
 def test_nagios_recovery_keeps_the_same_entity_id(nagios_alert):
     policy = make_policy(NAGIOS_POLICY)
-    recovery = dict(nagios_alert, NOTIFICATIONTYPE="RECOVERY", SERVICESTATE="OK",
-                    SERVICEOUTPUT="OK - 12 of 500 connections used")
+    recovery = dict(
+        nagios_alert,
+        NOTIFICATIONTYPE="RECOVERY",
+        SERVICESTATE="OK",
+        SERVICEOUTPUT="OK - 12 of 500 connections used",
+    )
     problem_out = policy.apply(nagios_alert).payload
     recovery_out = policy.apply(recovery).payload
     assert problem_out["entity_id"] == recovery_out["entity_id"]
@@ -227,9 +270,16 @@ def test_realistic_victorops_rest_alert(victorops_alert):
 """
     )
     out = policy.apply(victorops_alert).payload
-    assert set(out) == {"message_type", "entity_id", "entity_display_name", "state_message",
-                        "monitoring_tool", "state_start_time", "vo_annotate.u.Runbook",
-                        "vo_annotate.s.Note"}
+    assert set(out) == {
+        "message_type",
+        "entity_id",
+        "entity_display_name",
+        "state_message",
+        "monitoring_tool",
+        "state_start_time",
+        "vo_annotate.u.Runbook",
+        "vo_annotate.s.Note",
+    }
     text = json.dumps(out)
     assert "jane.doe@example.com" not in text and "eyJhbGciOiJIUzI1NiJ9" not in text
     assert "192.0.2.33" not in text

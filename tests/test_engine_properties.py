@@ -118,8 +118,9 @@ def test_no_generated_address_survives_mask_ip_anywhere(text_ips, mode, as_key):
     text, ips = text_ips
     doc = {"nested": [{text: 1}]} if as_key else {"SERVICEOUTPUT": text, "x": [text]}
     key = ", key: a" if mode == "pseudonym" else ""
-    out = json.dumps(make_policy(f"  - {{id: m, action: mask_ip, mode: {mode}{key}}}\n")
-                     .apply(doc).payload)
+    out = json.dumps(
+        make_policy(f"  - {{id: m, action: mask_ip, mode: {mode}{key}}}\n").apply(doc).payload
+    )
     for ip in ips:
         assert ip.compressed not in out and ip.exploded not in out
 
@@ -129,8 +130,9 @@ def test_truncate_mode_leaves_only_prefixes(text_ips):
     text, ips = text_ips
     out = make_policy("  - {id: m, action: mask_ip, mode: truncate}\n").apply({"t": text})
     truncated = {
-        ipaddress.ip_network(f"{ip}/{24 if ip.version == 4 else 48}", strict=False)
-        .network_address.compressed
+        ipaddress.ip_network(
+            f"{ip}/{24 if ip.version == 4 else 48}", strict=False
+        ).network_address.compressed
         for ip in ips
     }
     for ip in ips:
@@ -200,7 +202,9 @@ def test_an_empty_policy_returns_the_payload_unchanged(doc):
 
 
 def jmespath_truthy(value):
-    return not (value is None or value is False or (isinstance(value, str | list | dict) and not value))
+    return not (
+        value is None or value is False or (isinstance(value, str | list | dict) and not value)
+    )
 
 
 @given(json_objects, st.sampled_from(FIELDS))

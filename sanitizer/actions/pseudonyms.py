@@ -32,7 +32,7 @@ from sanitizer.errors import TokenError
 from sanitizer.keys import Key
 from sanitizer.policy.schema import RuleSpec
 
-TOKEN_PREFIX = "tok"
+TOKEN_PREFIX = "tok"  # noqa: S105 - a format marker, not a secret
 _SIV_INFO = b"alert-sanitizer tokenize v1"
 
 

@@ -34,8 +34,8 @@ def _static_path(options: Options, expression: str, field: str) -> Path:
     path = selector.static_path
     if path is None:
         raise options.error(
-            f"action needs one plain path here (fields and non-negative indexes, like "
-            f"a.b[0]), not a projection or filter",
+            "action needs one plain path here (fields and non-negative indexes, like "
+            "a.b[0]), not a projection or filter",
             field=field,
         )
     if not path:

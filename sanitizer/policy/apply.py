@@ -21,22 +21,35 @@ from sanitizer.keys import Key
 from sanitizer.policy.places import Selector, format_path
 from sanitizer.policy.tree import Path, copy_json, prune
 
+_PATH_TEXT_CACHE = 4096  # audit texts of recent paths; alerts of one kind repeat their keys
+_KEY_VERDICT_CACHE = 4096
+
 
 @dataclass(frozen=True)
 class KeyLocator:
     """Every value whose key, at any depth, the regex finds (`re.search`, not a full match)."""
 
     pattern: re.Pattern[str]
+    _verdicts: dict[str, bool] = field(default_factory=dict, repr=False, compare=False)
+
+    def _matches(self, key: str) -> bool:
+        """Whether the regex finds `key`, remembered: alerts of one kind repeat their keys."""
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            if len(self._verdicts) > _KEY_VERDICT_CACHE:
+                self._verdicts.clear()
+            verdict = self._verdicts[key] = self.pattern.search(key) is not None
+        return verdict
 
     def find(self, doc: Any) -> list[Path]:
         found: list[Path] = []
         stack: list[tuple[Any, Path]] = [(doc, ())]
-        search = self.pattern.search
+        matches = self._matches
         while stack:
             node, path = stack.pop()
             if isinstance(node, dict):
                 for key, item in node.items():
-                    if search(key):
+                    if matches(key):
                         found.append((*path, key))
                     elif isinstance(item, dict | list):
                         stack.append((item, (*path, key)))
@@ -132,6 +145,7 @@ class Policy:
     guard_names: tuple[str, ...]
     shown_keys: frozenset[str]
     keys: tuple[Key, ...] = field(repr=False)
+    _path_texts: dict[Path, str] = field(default_factory=dict, repr=False, compare=False)
 
     def __repr__(self) -> str:
         return f"Policy(name={self.name!r}, rules={len(self.rules)})"
@@ -164,10 +178,17 @@ class Policy:
     def _run(self, rule: CompiledRule, work: Any, counts: dict[tuple[str, str, str], int]) -> Any:
         if rule.when is not None and not _truthy(rule.when.search(work)):
             return work
+        texts = self._path_texts
+        if len(texts) > _PATH_TEXT_CACHE:
+            texts.clear()
         shown = self.shown_keys
+        rule_id, action = rule.id, rule.action
 
         def report(path: Path, count: int) -> None:
-            entry = (rule.id, rule.action, format_path(path, shown))
+            text = texts.get(path)
+            if text is None:
+                text = texts[path] = format_path(path, shown)
+            entry = (rule_id, action, text)
             counts[entry] = counts.get(entry, 0) + count
 
         places = None if rule.locator is None else rule.locator.find(work)

@@ -353,19 +353,23 @@ def _static_run(path: Path) -> Callable[[Any], list[Path]]:
         key = path[0]
 
         def one_field(doc: Any) -> list[Path]:
-            if isinstance(doc, dict) and doc.get(key) is not None:
+            if isinstance(doc, dict) and key in doc:
                 return [path]
             return []
 
         return one_field
 
+    last = len(path) - 1
+
     def chain(doc: Any) -> list[Path]:
         value = doc
-        for step in path:
+        for position, step in enumerate(path):
             if isinstance(step, str):
-                if not isinstance(value, dict):
+                if not isinstance(value, dict) or step not in value:
                     return []
-                value = value.get(step)
+                value = value[step]
+                if value is None and position == last:
+                    return [path]
             elif isinstance(value, list) and step < len(value):
                 value = value[step]
             else:
@@ -659,7 +663,7 @@ def _places_fn(node: _Node) -> _PlacesFn:
         key = node["value"]
 
         def place_field(value: Any, path: Any, out: list[Path]) -> None:
-            if isinstance(value, dict) and value.get(key) is not None:
+            if isinstance(value, dict) and key in value:
                 out.append((*path, key))
 
         return place_field
@@ -692,6 +696,7 @@ def _places_chain(children: list[_Node]) -> _PlacesFn:
 def _places_projection(node: _Node) -> _PlacesFn:
     base, members, condition = _projection_parts(node)
     rhs = _places_fn(node["children"][1])
+    rhs_is_identity = node["children"][1]["type"] == "identity"
     over_lists = members is _elements
 
     def place_projection(value: Any, path: Any, out: list[Path]) -> None:
@@ -706,6 +711,8 @@ def _places_projection(node: _Node) -> _PlacesFn:
             for key, item in value.items():
                 if item is not None:
                     rhs(item, (*path, key), out)
+                elif rhs_is_identity:
+                    out.append((*path, key))
             return
         elements = members(value, path)
         if elements is None:

@@ -51,14 +51,11 @@ def _expect_str(value: Any, *, rule: str | None, field: str) -> str:
 def _parse_rule(raw: Any, position: int, seen: set[str]) -> RuleSpec:
     where = f"#{position + 1}"
     if not isinstance(raw, Mapping):
-        raise PolicyError(
-            "each rule must be a mapping with at least 'id' and 'action'", rule=where
-        )
+        raise PolicyError("each rule must be a mapping with at least 'id' and 'action'", rule=where)
     rule_id = raw.get("id")
     if not isinstance(rule_id, str) or not _RULE_ID.match(rule_id):
         raise PolicyError(
-            "needs an 'id': letters, digits and _.:- (at most 64 characters), unique in the "
-            "policy",
+            "needs an 'id': letters, digits and _.:- (at most 64 characters), unique in the policy",
             rule=where,
             field="id",
         )

@@ -68,36 +68,40 @@ def set_at(doc: Any, path: Path, value: Any, *, create: bool = False) -> Any:
     return doc
 
 
-def _order_key(path: Path) -> tuple[tuple[int, int | str], ...]:
-    return tuple((0, s) if isinstance(s, int) else (1, s) for s in path)
-
-
 def prune(paths: Iterable[Path]) -> list[Path]:
-    """Unique paths with every path under another one removed, in document order."""
-    result: list[Path] = []
-    for path in sorted(set(paths), key=_order_key):
-        if result and path[: len(result[-1])] == result[-1]:
-            continue
-        result.append(path)
-    return result
+    """Unique paths, in the order given, without any path that lies under another one."""
+    unique = list(dict.fromkeys(paths))
+    if len(unique) < 2:
+        return unique
+    present = set(unique)
+    return [p for p in unique if not any(p[:i] in present for i in range(len(p)))]
 
 
 def delete_at(doc: Any, paths: Iterable[Path]) -> tuple[Any, int]:
     """Remove every path; returns the new root (None if the root was removed) and a count.
 
-    List items are removed from the highest index down so earlier indexes stay valid.
+    Object keys go first (that shifts nothing), then list items from the highest index down,
+    so every path still names what it named when it was found.
     """
     pruned = prune(paths)
-    if pruned and pruned[0] == ():
+    if () in pruned:
         return None, 1
     count = 0
-    for path in reversed(pruned):
-        parent = get_at(doc, path[:-1])
+    items: list[Path] = []
+    for path in pruned:
         last = path[-1]
-        if isinstance(parent, dict) and isinstance(last, str) and last in parent:
+        if isinstance(last, int):
+            items.append(path)
+            continue
+        parent = get_at(doc, path[:-1])
+        if isinstance(parent, dict) and last in parent:
             del parent[last]
             count += 1
-        elif isinstance(parent, list) and isinstance(last, int) and 0 <= last < len(parent):
+    items.sort(key=lambda p: tuple((0, s) if isinstance(s, int) else (1, s) for s in p))
+    for path in reversed(items):
+        parent = get_at(doc, path[:-1])
+        last = path[-1]
+        if isinstance(parent, list) and isinstance(last, int) and 0 <= last < len(parent):
             del parent[last]
             count += 1
     return doc, count
@@ -118,6 +122,7 @@ def keep_only(doc: Any, paths: Iterable[Path], on_removed: Callable[[Path], None
         for step in path[:-1]:
             node = node.setdefault(step, {})
         node[path[-1]] = None
+
     def build(value: Any, shape: dict[Any, Any], path: Path) -> Any:
         if isinstance(value, dict):
             out_d = {}
@@ -165,9 +170,7 @@ def rewrite_strings(
     if isinstance(value, dict):
         renamed: list[tuple[str, str]] = []
         for key, item in value.items():
-            if isinstance(item, str | dict | list) or (
-                scalars is not None and _is_number(item)
-            ):
+            if isinstance(item, str | dict | list) or (scalars is not None and _is_number(item)):
                 new_item = rewrite_strings(
                     item, (*path, key), fn, report, keys_too=keys_too, scalars=scalars
                 )
@@ -183,9 +186,7 @@ def rewrite_strings(
         return value
     if isinstance(value, list):
         for index, item in enumerate(value):
-            if isinstance(item, str | dict | list) or (
-                scalars is not None and _is_number(item)
-            ):
+            if isinstance(item, str | dict | list) or (scalars is not None and _is_number(item)):
                 new_item = rewrite_strings(
                     item, (*path, index), fn, report, keys_too=keys_too, scalars=scalars
                 )

@@ -68,9 +68,7 @@ def _check_content_type(request: Request) -> None:
     if media != "application/json" and not (
         media.startswith("application/") and media.endswith("+json")
     ):
-        raise UnsupportedMediaType(
-            "send the alert as JSON with 'Content-Type: application/json'"
-        )
+        raise UnsupportedMediaType("send the alert as JSON with 'Content-Type: application/json'")
     for param in params.split(";"):
         name, _, value = param.partition("=")
         if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in (
@@ -167,7 +165,9 @@ class Proxy:
             return error_response(AuthError("the credential is not valid for this route"))
         return await self._accept(request, route, None)
 
-    async def _accept(self, request: Request, route: LiveRoute, routing_key: str | None) -> Response:
+    async def _accept(
+        self, request: Request, route: LiveRoute, routing_key: str | None
+    ) -> Response:
         started = time.perf_counter()
         name = route.name
         self.metrics.received.labels(name).inc()

@@ -119,9 +119,7 @@ def _credentials(raw: Any, route: str, environ: Mapping[str, str]) -> tuple[byte
     return tuple(tokens)
 
 
-def _route(
-    name: Any, raw: Any, base: Path, environ: Mapping[str, str]
-) -> RouteSettings:
+def _route(name: Any, raw: Any, base: Path, environ: Mapping[str, str]) -> RouteSettings:
     if not isinstance(name, str) or not name or not set(name) <= _ROUTE_NAME_CHARS:
         raise ConfigError("route names use letters, digits, _ and -", field="routes")
     where = f"routes.{name}"
@@ -197,9 +195,7 @@ def settings_from_mapping(
         host=str(host),
         port=port,
         spool_path=spool_path,
-        spool_max_bytes=_number(
-            spool, "max_bytes", 1 << 30, where="spool", low=1024, integer=True
-        ),
+        spool_max_bytes=_number(spool, "max_bytes", 1 << 30, where="spool", low=1024, integer=True),
         limits=Limits(
             max_body_bytes=_number(
                 limits, "max_body_bytes", DEFAULT_MAX_BYTES, where="limits", low=64, integer=True
@@ -221,9 +217,7 @@ def settings_from_mapping(
             ),
             max_age=_number(delivery, "max_age", 86400.0, where="delivery", low=1, integer=False),
         ),
-        routes={
-            name: _route(name, raw, base, env) for name, raw in routes_raw.items()
-        },
+        routes={name: _route(name, raw, base, env) for name, raw in routes_raw.items()},
         source=source,
     )
 

@@ -31,6 +31,11 @@ FIELDS = (
 )
 
 
+# Loggers whose arguments are known to hold no payload or secret; others (httpx puts the
+# request URL, and a VictorOps URL holds the API key, in its arguments) keep the bare template.
+_FORMATTED = ("sanitizer", "uvicorn")
+
+
 def _clean(value: Any) -> Any:
     if isinstance(value, bool | int | float) or value is None:
         return value
@@ -48,7 +53,7 @@ class JsonFormatter(logging.Formatter):
             + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": record.getMessage() if record.name.startswith("sanitizer") else record.msg,
+            "msg": record.getMessage() if record.name.startswith(_FORMATTED) else record.msg,
         }
         for name in FIELDS:
             if name in record.__dict__:
@@ -65,6 +70,9 @@ def configure(level: str = "info") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # httpx logs each request's URL at INFO; a VictorOps URL holds the API key.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
         logger.handlers[:] = []

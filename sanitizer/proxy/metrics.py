@@ -15,14 +15,19 @@ class _SpoolCollector:
     def __init__(self, read: Callable[[], tuple[int, int, int]]) -> None:
         self._read = read
 
-    def collect(self):  # noqa: ANN201 - prometheus_client's collector protocol
+    def collect(self):
         depth, queued_bytes, dead = self._read()
-        yield GaugeMetricFamily("sanitizer_spool_depth", "Alerts queued, not yet delivered.",
-                                value=depth)
-        yield GaugeMetricFamily("sanitizer_spool_bytes",
-                                "Bytes of alerts queued, not yet delivered.", value=queued_bytes)
-        yield GaugeMetricFamily("sanitizer_dead_letters", "Alerts in the dead-letter table.",
-                                value=dead)
+        yield GaugeMetricFamily(
+            "sanitizer_spool_depth", "Alerts queued, not yet delivered.", value=depth
+        )
+        yield GaugeMetricFamily(
+            "sanitizer_spool_bytes",
+            "Bytes of alerts queued, not yet delivered.",
+            value=queued_bytes,
+        )
+        yield GaugeMetricFamily(
+            "sanitizer_dead_letters", "Alerts in the dead-letter table.", value=dead
+        )
 
 
 class Metrics:
@@ -31,38 +36,75 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        self.received = Counter("sanitizer_alerts_received", "Alert requests received.",
-                                ["route"], registry=r)
-        self.refused = Counter("sanitizer_alerts_refused",
-                               "Alert requests answered with an error, by reason.",
-                               ["route", "reason"], registry=r)
-        self.rule_refusals = Counter("sanitizer_rule_refusals",
-                                     "Alerts refused by the policy, by refusing rule.",
-                                     ["route", "rule"], registry=r)
-        self.queued = Counter("sanitizer_alerts_queued", "Sanitized alerts durably queued.",
-                              ["route"], registry=r)
-        self.delivered = Counter("sanitizer_alerts_delivered", "Alerts delivered upstream.",
-                                 ["route"], registry=r)
-        self.retried = Counter("sanitizer_delivery_retries", "Delivery attempts to retry.",
-                               ["route", "reason"], registry=r)
-        self.dead_lettered = Counter("sanitizer_alerts_dead_lettered",
-                                     "Alerts moved to the dead-letter table.",
-                                     ["route", "reason"], registry=r)
-        self.rule_hits = Counter("sanitizer_rule_hits", "Changes made by each rule.",
-                                 ["route", "rule"], registry=r)
-        self.notices = Counter("sanitizer_refusal_notices",
-                               "Value-free stand-in alerts queued for refused alerts.",
-                               ["route"], registry=r)
-        self.reloads = Counter("sanitizer_config_reloads", "Config reloads, by result.",
-                               ["result"], registry=r)
-        self.request_seconds = Histogram("sanitizer_request_duration_seconds",
-                                         "Time to answer an alert request.", ["route"],
-                                         buckets=_LATENCY_BUCKETS, registry=r)
-        self.delivery_seconds = Histogram("sanitizer_delivery_duration_seconds",
-                                          "Time of one successful upstream delivery.",
-                                          ["route"], buckets=_LATENCY_BUCKETS, registry=r)
-        self.ready = Gauge("sanitizer_ready", "1 when a policy is loaded and the spool writable.",
-                           registry=r)
+        self.received = Counter(
+            "sanitizer_alerts_received", "Alert requests received.", ["route"], registry=r
+        )
+        self.refused = Counter(
+            "sanitizer_alerts_refused",
+            "Alert requests answered with an error, by reason.",
+            ["route", "reason"],
+            registry=r,
+        )
+        self.rule_refusals = Counter(
+            "sanitizer_rule_refusals",
+            "Alerts refused by the policy, by refusing rule.",
+            ["route", "rule"],
+            registry=r,
+        )
+        self.queued = Counter(
+            "sanitizer_alerts_queued", "Sanitized alerts durably queued.", ["route"], registry=r
+        )
+        self.delivered = Counter(
+            "sanitizer_alerts_delivered", "Alerts delivered upstream.", ["route"], registry=r
+        )
+        self.retried = Counter(
+            "sanitizer_delivery_retries",
+            "Delivery attempts to retry.",
+            ["route", "reason"],
+            registry=r,
+        )
+        self.dead_lettered = Counter(
+            "sanitizer_alerts_dead_lettered",
+            "Alerts moved to the dead-letter table.",
+            ["route", "reason"],
+            registry=r,
+        )
+        self.rule_hits = Counter(
+            "sanitizer_rule_hits", "Changes made by each rule.", ["route", "rule"], registry=r
+        )
+        self.notices = Counter(
+            "sanitizer_refusal_notices",
+            "Value-free stand-in alerts queued for refused alerts.",
+            ["route"],
+            registry=r,
+        )
+        self.reloads = Counter(
+            "sanitizer_config_reloads", "Config reloads, by result.", ["result"], registry=r
+        )
+        self.request_seconds = Histogram(
+            "sanitizer_request_duration_seconds",
+            "Time to answer an alert request.",
+            ["route"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.delivery_seconds = Histogram(
+            "sanitizer_delivery_duration_seconds",
+            "Time of one successful upstream delivery.",
+            ["route"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.ready = Gauge(
+            "sanitizer_ready", "1 when a policy is loaded and the spool writable.", registry=r
+        )
+
+    def init_route(self, route: str) -> None:
+        """Export a route's series at zero from the start, as Prometheus users expect."""
+        for metric in (self.received, self.queued, self.delivered, self.notices):
+            metric.labels(route)
+        self.request_seconds.labels(route)
+        self.delivery_seconds.labels(route)
 
     def watch_spool(self, read: Callable[[], tuple[int, int, int]]) -> None:
         self.registry.register(_SpoolCollector(read))

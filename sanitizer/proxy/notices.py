@@ -88,7 +88,9 @@ class RefusalNotices:
             await self._append(route.name, jsonio.dumps(body).encode("utf-8"), routing_key=None)
         except SanitizerError as exc:
             self._pending[key] = self._pending.get(key, 0) + count
-            log.warning("refusal notice not queued", extra={"route": route.name, "rule": rule,
-                                                            "reason": exc.code})
+            log.warning(
+                "refusal notice not queued",
+                extra={"route": route.name, "rule": rule, "reason": exc.code},
+            )
             return
         self._on_queued(route.name)

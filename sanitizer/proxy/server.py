@@ -43,6 +43,8 @@ class Service:
         self._environ = environ
         self._reload_settings = reload_settings
         self.runtime: Runtime = build_runtime(settings, environ=environ)
+        for name in self.runtime.routes:
+            self.metrics.init_route(name)
         self.spool = Spool(settings.spool_path, max_bytes=settings.spool_max_bytes)
         self.metrics.watch_spool(
             lambda: (self.spool.depth(), self.spool.queued_bytes(), self.spool.dead_count())
@@ -116,8 +118,10 @@ class Service:
             runtime = build_runtime(settings, environ=self._environ)
         except SanitizerError as exc:
             self.metrics.reloads.labels("failed").inc()
-            log.error("reload refused, the previous config keeps serving: " + exc.message,
-                      extra={"outcome": "reload_failed"})
+            log.error(
+                "reload refused, the previous config keeps serving: " + exc.message,
+                extra={"outcome": "reload_failed"},
+            )
             return False
         except Exception as exc:  # fail closed: keep serving the old policy
             self.metrics.reloads.labels("failed").inc()
@@ -133,6 +137,8 @@ class Service:
             old.settings.spool_path,
         ):
             log.warning("listen address and spool path changes take effect after a restart")
+        for name in runtime.routes:
+            self.metrics.init_route(name)
         self.runtime = runtime
         self.proxy.runtime = runtime
         self.metrics.reloads.labels("ok").inc()
@@ -159,4 +165,11 @@ def serve(service: Service, *, fast: bool = True) -> None:
         lifespan="on",
     )
     server = uvicorn.Server(config)
+    # uvicorn drains, then raises the captured SIGTERM again against the handler that was in
+    # place before it started: make that a clean exit, so a drained stop reports status 0.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     server.run()
+
+
+def _exit_cleanly(signum: int, frame: Any) -> None:
+    raise SystemExit(0)

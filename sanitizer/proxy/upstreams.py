@@ -19,8 +19,10 @@ certificates are always verified: `tls_verify: false` is an escape hatch for a t
 and it is logged as a WARNING at every build.
 
 Secrets (API keys, tokens, routing keys, header values given as `{env: X}` / `{file: P}`) are
-resolved once at build time and never appear in `repr()`, `describe()`, an Outcome's reason or
-httpx's request log line. URLs come from the config only, never from a request.
+resolved once at build time and never appear in `repr()`, `describe()` or an Outcome's reason.
+(httpx itself logs each request's URL, which holds the VictorOps API key, at INFO on the "httpx"
+logger: `sanitizer.proxy.logs` never formats that record's arguments.) URLs come from the config
+only, never from a request.
 """
 
 from __future__ import annotations
@@ -498,8 +500,12 @@ class CaptureUpstream(_Sender):
             doc = json.loads(alert.body)
         except ValueError:
             return Rejected("alert body is not JSON")
-        line = {"id": alert.id, "route": alert.route, "routing_key": alert.routing_key}
-        line["alert"] = doc
+        line = {
+            "id": alert.id,
+            "route": alert.route,
+            "routing_key": alert.routing_key,
+            "alert": doc,
+        }
         try:
             await asyncio.to_thread(self._append, _dumps(line) + b"\n")
         except OSError as exc:
