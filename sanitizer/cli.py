@@ -7,6 +7,7 @@ policy or bad input. Errors are one line on stderr, never a traceback, never a p
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
@@ -127,14 +128,17 @@ def _serve_settings(args: argparse.Namespace):
         return settings, None, lambda: load_settings(args.config)
     state = default_state_dir()
     settings, environ = default_settings(state, port=args.port or 8080)
+    routes = "\n".join(
+        f"    {name:<10} policy {route.policy_path}" for name, route in settings.routes.items()
+    )
     print(
         "sanitizer: no --config given, running the bundled default:\n"
-        f"  route 'nagios' with policy {settings.routes['nagios'].policy_path}\n"
-        f"  inbound token in {state / 'inbound-token'} "
-        "(send it as 'Authorization: Bearer <token>')\n"
-        f"  sanitized alerts are captured to {state / 'captured.jsonl'}, nothing leaves "
+        f"{routes}\n"
+        f"  inbound tokens in {state / 'tokens'}/<route> (send one as "
+        "'Authorization: Bearer <token>' to /v1/alerts/<route>)\n"
+        f"  sanitized alerts are captured to {state / 'captured.jsonl'}; nothing leaves "
         "this machine\n"
-        "  try `sanitizer demo` in another terminal, or see `sanitizer serve --help`",
+        "  try `sanitizer demo`, or see `sanitizer serve --help` for a real upstream",
         file=sys.stderr,
     )
     return settings, environ, None
@@ -190,6 +194,12 @@ def cmd_spool(args: argparse.Namespace) -> int:
     else:
         print(f"{spool.purge_dead(args.ids or None)} dead letter(s) purged")
     return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from sanitizer.demo import run_demo
+
+    return run_demo()
 
 
 def _command(
@@ -292,6 +302,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="listen port (overrides the config)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
 
+    _command(
+        sub,
+        "demo",
+        cmd_demo,
+        "Start the bundled default on a free port, post sample Nagios, VictorOps REST and "
+        "Logz.io alerts, print each as sent and as delivered with the audit, then stop.",
+        "  sanitizer demo",
+    )
+
     spool = _command(
         sub,
         "spool",
@@ -321,6 +340,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.handler(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`sanitizer check ... | head`): stop quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except SanitizerError as exc:
         _fail(exc.message)
     except Exception as exc:  # a last line of defence: one line, no trace, no values

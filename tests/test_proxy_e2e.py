@@ -227,7 +227,6 @@ def test_a_final_4xx_goes_to_dead_letters_and_spool_retry_resends_it(proxy, stan
         check=True,
     )
     assert "1 dead letter(s) queued again" in retried.stdout
-    proxy.send_signal(signal.SIGHUP)  # any write wakes nothing; the poll picks it up
     standin.wait_for(2, timeout=10)
 
 
@@ -310,3 +309,27 @@ def test_health_readiness_and_metrics(proxy):
         "sanitizer_dead_letters",
     ]:
         assert name in text or name.replace("_total", "") in text
+
+
+def test_a_full_spool_answers_503_with_retry_after_and_recovers(tmp_path, standin):
+    standin.set_mode("fail503")
+    text = config(standin.url, str(ROOT / "rules/nagios.yaml")).replace(
+        "max_bytes: 200000", "max_bytes: 4096"
+    )
+    running = start_proxy(tmp_path, text)
+    try:
+        statuses = [running.post("nagios", NAGIOS) for _ in range(12)]
+        codes = [r.status_code for r in statuses]
+        assert 202 in codes and 503 in codes
+        assert set(codes) <= {202, 503}
+        refused = next(r for r in statuses if r.status_code == 503)
+        assert int(refused.headers["retry-after"]) > 0
+        assert refused.json()["error"] == "unavailable"
+        standin.set_mode("ok")
+        deadline = time.monotonic() + 10
+        while running.metric("sanitizer_spool_depth") > 0:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert running.post("nagios", NAGIOS).status_code == 202
+    finally:
+        running.stop()

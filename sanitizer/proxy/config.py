@@ -191,6 +191,16 @@ def settings_from_mapping(
     spool_path = Path(env.get("SANITIZER_SPOOL_PATH") or spool.get("path") or "var/spool")
     if not spool_path.is_absolute():
         spool_path = base / spool_path
+    routes = {name: _route(name, raw, base, env) for name, raw in routes_raw.items()}
+    owners: dict[bytes, str] = {}
+    for route in routes.values():
+        for token in route.credentials:
+            if owners.setdefault(token, route.name) != route.name:
+                raise ConfigError(
+                    f"a credential of this route is also a credential of route "
+                    f"{owners[token]!r}; a credential must name exactly one route",
+                    field=f"routes.{route.name}.credentials",
+                )
     return Settings(
         host=str(host),
         port=port,
@@ -217,7 +227,7 @@ def settings_from_mapping(
             ),
             max_age=_number(delivery, "max_age", 86400.0, where="delivery", low=1, integer=False),
         ),
-        routes={name: _route(name, raw, base, env) for name, raw in routes_raw.items()},
+        routes=routes,
         source=source,
     )
 

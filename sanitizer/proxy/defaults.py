@@ -1,9 +1,10 @@
 """The bundled default: the proxy runs on a fresh machine with nothing else.
 
-`sanitizer serve` without `--config` listens on 127.0.0.1:8080 with one route, `nagios`,
-using the shipped Nagios policy and a `capture` upstream that appends sanitized alerts to a
-JSON-lines file. Its inbound token and pseudonym key are generated on first start and kept,
-readable only by their owner, in the state directory (`./var`, or `SANITIZER_STATE_DIR`).
+`sanitizer serve` without `--config` listens on 127.0.0.1:8080 with three routes, `nagios`,
+`victorops` and `logzio`, using the shipped policies and a `capture` upstream that appends
+sanitized alerts to a JSON-lines file. Inbound tokens and the pseudonym key are generated on
+first start and kept, readable only by their owner, in the state directory (`./var`, or
+`SANITIZER_STATE_DIR`).
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from pathlib import Path
 
 from sanitizer.keys import generate_key
 from sanitizer.proxy.config import Settings, settings_from_mapping
-
-DEFAULT_ROUTE = "nagios"
 
 
 def rules_dir() -> Path:
@@ -40,23 +39,36 @@ def default_state_dir() -> Path:
     return Path(os.environ.get("SANITIZER_STATE_DIR") or "var").resolve()
 
 
+ROUTE_POLICIES = {
+    "nagios": "nagios.yaml",
+    "victorops": "victorops-rest.yaml",
+    "logzio": "logzio-samples.yaml",
+}
+
+
 def default_settings(
     state_dir: Path, *, port: int = 8080, environ: Mapping[str, str] | None = None
 ) -> tuple[Settings, dict[str, str]]:
-    """Settings for the bundled default, and the environment its key references read."""
+    """Settings for the bundled default, and the environment its key references read.
+
+    One route per shipped sender policy, each with its own inbound token in
+    `state_dir/tokens/<route>` (a token names its route on the VictorOps URL shape).
+    """
     env = dict(os.environ if environ is None else environ)
     env.setdefault("SANITIZER_KEY_PSEUDONYM", _secret_file(state_dir / "pseudonym.key"))
-    _secret_file(state_dir / "inbound-token")
+    routes = {}
+    for route, policy in ROUTE_POLICIES.items():
+        token = state_dir / "tokens" / route
+        _secret_file(token)
+        routes[route] = {
+            "credentials": [{"file": str(token)}],
+            "policy": str(rules_dir() / policy),
+            "upstream": {"type": "capture", "path": str(state_dir / "captured.jsonl")},
+        }
     doc = {
         "listen": {"host": "127.0.0.1", "port": port},
         "spool": {"path": str(state_dir / "spool")},
-        "routes": {
-            DEFAULT_ROUTE: {
-                "credentials": [{"file": str(state_dir / "inbound-token")}],
-                "policy": str(rules_dir() / "nagios.yaml"),
-                "upstream": {"type": "capture", "path": str(state_dir / "captured.jsonl")},
-            }
-        },
+        "routes": routes,
     }
     settings = settings_from_mapping(doc, base=state_dir, source="built-in default", environ=env)
     return settings, env
