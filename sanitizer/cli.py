@@ -168,7 +168,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from sanitizer.proxy.server import Service, serve
 
     logs.configure(args.log_level)
-    serve(Service(settings, reload_settings=reload, environ=environ))
+    serve(
+        Service(settings, reload_settings=reload, environ=environ), loop=args.loop, http=args.http
+    )
     return EXIT_OK
 
 
@@ -301,6 +303,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="listen address (overrides the config)")
     serve.add_argument("--port", type=int, help="listen port (overrides the config)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
+    serve.add_argument(
+        "--loop", default="auto", choices=["auto", "asyncio", "uvloop"], help="event loop"
+    )
+    serve.add_argument(
+        "--http", default="auto", choices=["auto", "h11", "httptools"], help="HTTP parser"
+    )
 
     _command(
         sub,

@@ -56,13 +56,25 @@ _DIGIT = re.compile(r"[0-9]")
 
 # --- IPv4 -----------------------------------------------------------------------------------
 
+# Patterns here start by consuming one character from a class and only then look behind
+# it (``[0-9](?<![0-9]{2})`` rather than ``(?<![0-9])[0-9]``): a pattern that opens with a
+# character class lets the regex engine skip quickly to the next possible start.
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|[01]?[0-9]?[0-9])"
-_IPV4_RE = re.compile(rf"(?<![0-9])(?:{_OCTET}\.){{3}}{_OCTET}(?![0-9])")
+# The first octet, written as its first digit followed by what that digit allows.
+_FIRST_OCTET = (
+    r"[0-9](?<![0-9]{2})"
+    r"(?:(?<=[01])[0-9]{0,2}|(?<=2)(?:5[0-5]|[0-4][0-9]|[0-9]?)|(?<=[3-9])[0-9]?)"
+)
+_IPV4_RE = re.compile(rf"{_FIRST_OCTET}\.(?:{_OCTET}\.){{2}}{_OCTET}(?![0-9])")
+
+
+# Prechecks open with a literal, which the engine finds fastest of all.
+_IPV4_HINT = re.compile(r"\.[0-9]{1,3}\.[0-9]{1,3}\.")
 
 
 def find_ipv4(text: str) -> list[Span]:
     """Spans of IPv4 dotted quads (octets 0-255, leading zeros allowed)."""
-    if "." not in text:
+    if not _IPV4_HINT.search(text):
         return []
     return [m.span() for m in _IPV4_RE.finditer(text)]
 
@@ -104,6 +116,8 @@ def _ipv6_pattern() -> str:
 
 
 _IPV6_RE = re.compile(_ipv6_pattern())
+# Every address without "::" has six colons inside one run of groups.
+_IPV6_FULL_HINT = re.compile(r":(?:[0-9A-Fa-f]{1,4}:){5}")
 
 
 def find_ipv6(text: str) -> list[Span]:
@@ -112,7 +126,7 @@ def find_ipv6(text: str) -> list[Span]:
     Every form `ipaddress` accepts is found (compressed, full, mixed ``::ffff:1.2.3.4``);
     each candidate is still confirmed by `ipaddress` before it is reported.
     """
-    if "::" not in text and text.count(":") < 6:
+    if "::" not in text and not _IPV6_FULL_HINT.search(text):
         return []
     return [m.span() for m in _IPV6_RE.finditer(text) if _is_ipv6(m.group())]
 
@@ -146,29 +160,34 @@ def _find_email(text: str) -> list[Span]:
 
 _HEX2 = "[0-9A-Fa-f]{2}"
 _MAC_RE = re.compile(
-    r"(?<![0-9A-Za-z_:.-])"
-    rf"(?:{_HEX2}([:-])(?:{_HEX2}\1){{4}}{_HEX2}"
-    r"|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})"
+    r"[0-9A-Fa-f](?<![0-9A-Za-z_:.-][0-9A-Fa-f])"
+    rf"(?:[0-9A-Fa-f]([:-])(?:{_HEX2}\1){{4}}{_HEX2}"
+    r"|[0-9A-Fa-f]{3}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})"
     r"(?![0-9A-Za-z_]|[:.-][0-9A-Fa-f])"
 )
 
 
+_MAC_HINT = re.compile(r"[:.-](?:[0-9A-Fa-f]{2}[:-][0-9A-Fa-f]{2}[:-]|[0-9A-Fa-f]{4}\.)")
+
+
 def _find_mac(text: str) -> list[Span]:
+    if not _MAC_HINT.search(text):
+        return []
     return [m.span() for m in _MAC_RE.finditer(text)]
 
 
 _PHONE_GROUP = r"(?:[ .-]?\([0-9]{1,4}\)|(?:[ .-]|(?<=\)))[0-9]{1,12}+)"
-_PHONE_INTL_RE = re.compile(
-    r"(?<![\w+])(?:"
-    rf"\+[1-9][0-9]{{0,2}}+(?:{_PHONE_GROUP}{{1,8}}+|[0-9]{{5,14}}+)"
-    rf"|00[1-9][0-9]{{0,2}}+{_PHONE_GROUP}{{1,8}}+"
-    r")(?![0-9])"
+_PHONE_PLUS_RE = re.compile(
+    rf"\+(?<![\w+]\+)[1-9][0-9]{{0,2}}+(?:{_PHONE_GROUP}{{1,8}}+|[0-9]{{5,14}}+)(?![0-9])"
 )
+_PHONE_00_RE = re.compile(rf"00(?<![\w+]00)[1-9][0-9]{{0,2}}+{_PHONE_GROUP}{{1,8}}+(?![0-9])")
 # A signed or zero-padded decimal ("+1.234567890", an NTP offset) is not a phone number.
 _PHONE_DECIMAL_RE = re.compile(r"(?:\+|00)[0-9]+\.[0-9]+")
-_PHONE_NANP_RE = re.compile(
-    r"(?<![\w+.-])(?:\([2-9][0-9]{2}\)[ .-]?[0-9]{3}[ .-]|(?:1[ -])?[2-9][0-9]{2}-[0-9]{3}-)"
-    r"[0-9]{4}(?![\w-])"
+_PHONE_PAREN_RE = re.compile(r"\((?<![\w+.-]\()[2-9][0-9]{2}\)[ .-]?[0-9]{3}[ .-][0-9]{4}(?![\w-])")
+_PHONE_DASHES_HINT = re.compile(r"-[0-9]{3}-[0-9]{4}")
+_PHONE_DASHES_RE = re.compile(
+    r"[1-9](?<![\w+.-][1-9])(?:(?<=1)[ -][2-9][0-9]{2}|(?<=[2-9])[0-9]{2})-[0-9]{3}-[0-9]{4}"
+    r"(?![\w-])"
 )
 
 
@@ -176,13 +195,17 @@ def _find_phone(text: str) -> list[Span]:
     if not _DIGIT.search(text):
         return []
     spans = []
-    if "+" in text or "00" in text:
-        for match in _PHONE_INTL_RE.finditer(text):
-            digits = sum(c.isdigit() for c in match.group()) - (0 if match[0][0] == "+" else 2)
+    for marker, pattern, prefix_digits in (("+", _PHONE_PLUS_RE, 0), ("00", _PHONE_00_RE, 2)):
+        if marker not in text:
+            continue
+        for match in pattern.finditer(text):
+            digits = sum(c.isdigit() for c in match.group()) - prefix_digits
             if 9 <= digits <= 15 and not _PHONE_DECIMAL_RE.fullmatch(match.group()):
                 spans.append(match.span())
-    if "(" in text or "-" in text:
-        spans.extend(m.span() for m in _PHONE_NANP_RE.finditer(text))
+    if "(" in text:
+        spans.extend(m.span() for m in _PHONE_PAREN_RE.finditer(text))
+    if _PHONE_DASHES_HINT.search(text):
+        spans.extend(m.span() for m in _PHONE_DASHES_RE.finditer(text))
     return _union(spans)
 
 
@@ -266,10 +289,13 @@ def _find_pem_private_key(text: str) -> list[Span]:
     return spans
 
 
-_CARD_CONTIGUOUS_RE = re.compile(r"(?<![0-9])[2-6][0-9]{12,18}+(?![0-9])")
-# Runs of 3-6 digit groups split by single spaces or dashes; card numbers are looked for
-# inside each run, so a date or CVV printed right after the number does not hide it.
-_CARD_GROUPS_RE = re.compile(r"(?<![0-9])[0-9]{3,6}+(?:[ -][0-9]{3,6}+(?![0-9]))++(?![0-9])")
+# A run of 13-19 digits, or a run of 3-6 digit groups split by single spaces or dashes in
+# which card numbers are then looked for, so a date or CVV printed right after the number
+# does not hide it.
+_CARD_CANDIDATE_RE = re.compile(
+    r"[0-9](?<![0-9]{2})"
+    r"(?:[0-9]{12,18}+|[0-9]{2,5}+(?:[ -][0-9]{3,6}+(?![0-9]))++)(?![0-9])"
+)
 _GROUP_RE = re.compile(r"[0-9]+")
 # YYYYmmddHHMMSS[fff], years 2000-2199: no card network issues 14 or 17 digit numbers
 # starting 20 or 21, and these are common in file names and ids.
@@ -314,15 +340,16 @@ def _cards_in_groups(run: str, offset: int) -> list[Span]:
 def _find_credit_card(text: str) -> list[Span]:
     if not _DIGIT.search(text):
         return []
-    spans = [
-        m.span()
-        for m in _CARD_CONTIGUOUS_RE.finditer(text)
-        if _luhn_ok(m.group()) and not _COMPACT_TIMESTAMP_RE.fullmatch(m.group())
-    ]
-    if " " in text or "-" in text:
-        for match in _CARD_GROUPS_RE.finditer(text):
-            spans.extend(_cards_in_groups(match.group(), match.start()))
-    return _union(spans)
+    spans = []
+    for match in _CARD_CANDIDATE_RE.finditer(text):
+        digits = match.group()
+        if digits.isdigit():
+            if digits[0] in "23456" and _luhn_ok(digits):
+                if not _COMPACT_TIMESTAMP_RE.fullmatch(digits):
+                    spans.append(match.span())
+        else:
+            spans.extend(_cards_in_groups(digits, match.start()))
+    return spans
 
 
 # --- Registry and scrubber ---------------------------------------------------------------------

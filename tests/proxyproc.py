@@ -83,7 +83,12 @@ def environment(**extra: str) -> dict[str, str]:
 
 
 def start_proxy(
-    workdir: Path, config: str, *, port: int | None = None, env: dict[str, str] | None = None
+    workdir: Path,
+    config: str,
+    *,
+    port: int | None = None,
+    env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
 ) -> ProxyProcess:
     """Write `config` to workdir/config.yaml, start `sanitizer serve`, wait until ready."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -99,6 +104,7 @@ def start_proxy(
         str(workdir / "config.yaml"),
         "--port",
         str(port),
+        *args,
     ]
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(

@@ -39,6 +39,7 @@ MODES = ("fixed", "truncate", "pseudonym")
 _KEY_BYTES = 32
 _IPV4_FULL = (1 << 32) - 1
 _IPV6_FULL = (1 << 128) - 1
+_RECENT_LIMIT = 4096
 
 
 def _check_prefix(name: str, value: object, bits: int) -> int:
@@ -72,6 +73,8 @@ class IpMasker:
         self._v4_keep = _IPV4_FULL ^ (_IPV4_FULL >> self.ipv4_prefix)
         self._v6_keep = _IPV6_FULL ^ (_IPV6_FULL >> self.ipv6_prefix)
         self._pan: CryptoPAn | None = None
+        # Recent addresses and their replacements (in memory only): alerts repeat addresses.
+        self._recent: dict[str, str] = {}
         if mode == "pseudonym":
             if not isinstance(key, bytes | bytearray) or len(key) != _KEY_BYTES:
                 got = f"{len(key)} bytes" if isinstance(key, bytes | bytearray) else "no key"
@@ -124,6 +127,14 @@ class IpMasker:
         if self.mode == "fixed" or merged > 1:
             return self.replacement
         written = text[start:end]
+        known = self._recent.get(written)
+        if known is None:
+            if len(self._recent) >= _RECENT_LIMIT:
+                self._recent.clear()
+            known = self._recent[written] = self._transform(written, version)
+        return known
+
+    def _transform(self, written: str, version: int) -> str:
         if version == 4:
             octets = [int(part) for part in written.split(".")]
             value = (octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]

@@ -148,8 +148,8 @@ class Service:
         return True
 
 
-def serve(service: Service, *, fast: bool = True) -> None:
-    """Run until SIGTERM/SIGINT. `fast` picks uvloop and httptools when installed."""
+def serve(service: Service, *, loop: str = "auto", http: str = "auto") -> None:
+    """Run until SIGTERM/SIGINT. "auto" picks uvloop and httptools when installed."""
     settings = service.runtime.settings
     config = uvicorn.Config(
         service.app,
@@ -160,8 +160,8 @@ def serve(service: Service, *, fast: bool = True) -> None:
         server_header=False,
         date_header=False,
         timeout_graceful_shutdown=30,
-        loop="auto" if fast else "asyncio",
-        http="auto" if fast else "h11",
+        loop=loop,
+        http=http,
         lifespan="on",
     )
     server = uvicorn.Server(config)
