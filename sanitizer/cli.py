@@ -198,6 +198,19 @@ def cmd_spool(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_send(args: argparse.Namespace) -> int:
+    from sanitizer.send import send
+
+    try:
+        alert_id = send(
+            args.url, token_file=args.token_file, timeout=args.timeout, ca_bundle=args.ca_bundle
+        )
+    except SanitizerError as exc:
+        _fail(f"alert not sent: {exc.message}", EXIT_REFUSED)
+    print(f"queued as {alert_id}")
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from sanitizer.demo import run_demo
 
@@ -318,6 +331,28 @@ def build_parser() -> argparse.ArgumentParser:
         "Logz.io alerts, print each as sent and as delivered with the audit, then stop.",
         "  sanitizer demo",
     )
+
+    send = _command(
+        sub,
+        "send",
+        cmd_send,
+        "Post one alert built from Nagios' NAGIOS_* environment macros (prefix stripped) to "
+        "the proxy, for a Nagios notification command. The token comes from --token-file or "
+        "SANITIZER_TOKEN, never from the command line. Exits 1 with a one-line reason when "
+        "the proxy refuses the alert or cannot be reached.",
+        "  sanitizer send --nagios-env http://127.0.0.1:8080/v1/alerts/nagios \\\n"
+        "      --token-file /etc/nagios/sanitizer.token",
+    )
+    send.add_argument(
+        "--nagios-env",
+        dest="url",
+        metavar="URL",
+        required=True,
+        help="the proxy's route URL, e.g. http://127.0.0.1:8080/v1/alerts/nagios",
+    )
+    send.add_argument("--token-file", metavar="FILE", help="file holding the route's token")
+    send.add_argument("--timeout", type=float, default=10.0, help="seconds (10)")
+    send.add_argument("--ca-bundle", metavar="FILE", help="CA bundle for an https proxy URL")
 
     spool = _command(
         sub,
