@@ -79,7 +79,7 @@ class CryptoPAn:
             raise ValueError(_KEY_ERROR)
         key = bytes(key)
         # ECB is what the scheme calls for: each block is an independent PRF evaluation.
-        self._cipher = Cipher(algorithms.AES(key[:16]), modes.ECB())  # noqa: S305
+        self._cipher = Cipher(algorithms.AES(key[:16]), modes.ECB())  # noqa: S305  # nosec B305
         pad = int.from_bytes(self._cipher.encryptor().update(key[16:]), "big")
         self._layouts = {32: _Layout(32, pad), 128: _Layout(128, pad)}
         self._local = threading.local()

@@ -7,7 +7,8 @@ detector's label. Pure: no I/O, no state.
 Regular expressions only *find candidates*; anything with a checkable structure is then
 checked (IP addresses with `ipaddress`-compatible rules, card numbers with Luhn). Every
 expression is built so that the work per starting position is bounded (bounded repeats,
-possessive quantifiers, anchored look-behinds), which keeps the whole scan linear.
+possessive quantifiers, look-behinds), which keeps the whole scan linear; cheap prechecks
+skip a detector when its text cannot match (no ``@``: no e-mail).
 
 Choices made where the right answer is not obvious:
 
@@ -21,10 +22,12 @@ Choices made where the right answer is not obvious:
   and ``Foo::Bar`` are left alone, but a whole token made only of hex digits and colons
   (``dead::beef``, an 8-group WWN ``20:00:00:25:b5:00:00:0f``) is a valid address and is
   masked. A bare ``::`` is never reported. It may start right after a single ``:`` so
-  ``addr:2001:db8::1`` is found.
+  ``addr:2001:db8::1`` is found, and may be followed by ``:`` (``a:b:c:d:e:f:g:h:443``),
+  but never touches a ``::`` it is not part of: ``1::2::3`` is junk and yields nothing.
 * Phone numbers need an international prefix (``+CC`` or ``00CC``, 9-15 digits after it)
   or the North American ``(202) 555-0143`` / ``202-555-0143`` shapes, so timestamps, dates,
-  durations, versions and perfdata never match.
+  durations, versions and perfdata never match; a signed decimal (``+1.234567890``, an NTP
+  offset) is not a phone number either.
 * Card numbers: 13-19 digits, contiguous or in groups of 3-6 split by spaces or dashes, first
   digit 2-6 (every major network), Luhn-valid. The 2-6 rule keeps epoch-millisecond (until
   2286) and epoch-nanosecond (until 2033) timestamps, which start with 1, from being
@@ -32,8 +35,13 @@ Choices made where the right answer is not obvious:
 * url_credentials replaces the whole userinfo, with or without a password: a lone user
   part in ``https://TOKEN@host`` is often a token. Up to the last ``@`` of the authority,
   so a password containing ``@`` does not leak its tail.
+* bearer replaces the value after ``Bearer`` (8+ characters) or after an
+  ``Authorization:`` header name and its scheme; for Digest and AWS4 the rest of the line.
+  aws_access_key also replaces the value after a ``secret_access_key`` style label.
 * A PEM private-key block without its END line (a truncated alert) is masked to the end of
   the text.
+* E-mail local parts are the usual characters (letters, digits, ``!#$%&*+_.~-``), not the
+  rarer ``'=/?^`{|}`` ones, so ``user='bob@example.com'`` keeps ``user='``.
 """
 
 from __future__ import annotations
@@ -450,28 +458,23 @@ class Scrubber:
         return text, total
 
     def _replace_once(self, text: str) -> tuple[str, int]:
-        hits = [
+        hits = sorted(
             (start, -end, label) for _, label, find in self._finders for start, end in find(text)
-        ]
+        )
         if not hits:
             return text, 0
-        hits.sort()
-        pieces = []
+        pieces: list[str] = []
         position = 0
-        count = 0
-        current: list = []  # [start, end, label] of the span being merged
-        for start, negative_end, label in hits:
-            end = -negative_end
-            if current and start < current[1]:
-                current[1] = max(current[1], end)
+        start, end, label = hits[0][0], -hits[0][1], hits[0][2]  # the span being merged
+        for next_start, negative_end, next_label in hits[1:]:
+            if next_start < end:
+                end = max(end, -negative_end)
                 continue
-            if current:
-                pieces += [text[position : current[0]], current[2]]
-                position = current[1]
-                count += 1
-            current = [start, end, label]
-        pieces += [text[position : current[0]], current[2], text[current[1] :]]
-        return "".join(pieces), count + 1
+            pieces += [text[position:start], label]
+            position = end
+            start, end, label = next_start, -negative_end, next_label
+        pieces += [text[position:start], label, text[end:]]
+        return "".join(pieces), len(pieces) // 2
 
     def first_hit(self, text: str) -> str | None:
         """Name of the first configured detector (or "pattern") that matches, else None."""
