@@ -23,6 +23,7 @@ from sanitizer.policy.tree import Path, copy_json, prune
 
 _PATH_TEXT_CACHE = 4096  # audit texts of recent paths; alerts of one kind repeat their keys
 _KEY_VERDICT_CACHE = 4096
+_CONTAINERS = (dict, list)
 
 
 @dataclass(frozen=True)
@@ -32,30 +33,32 @@ class KeyLocator:
     pattern: re.Pattern[str]
     _verdicts: dict[str, bool] = field(default_factory=dict, repr=False, compare=False)
 
-    def _matches(self, key: str) -> bool:
+    def _learn(self, key: str) -> bool:
         """Whether the regex finds `key`, remembered: alerts of one kind repeat their keys."""
-        verdict = self._verdicts.get(key)
-        if verdict is None:
-            if len(self._verdicts) > _KEY_VERDICT_CACHE:
-                self._verdicts.clear()
-            verdict = self._verdicts[key] = self.pattern.search(key) is not None
+        if len(self._verdicts) > _KEY_VERDICT_CACHE:
+            self._verdicts.clear()
+        verdict = self._verdicts[key] = self.pattern.search(key) is not None
         return verdict
 
     def find(self, doc: Any) -> list[Path]:
+        # The engine works on its own copy, made of plain dicts and lists only.
         found: list[Path] = []
         stack: list[tuple[Any, Path]] = [(doc, ())]
-        matches = self._matches
+        verdicts = self._verdicts
         while stack:
             node, path = stack.pop()
-            if isinstance(node, dict):
+            if type(node) is dict:
                 for key, item in node.items():
-                    if matches(key):
+                    hit = verdicts.get(key)
+                    if hit is None:
+                        hit = self._learn(key)
+                    if hit:
                         found.append((*path, key))
-                    elif isinstance(item, dict | list):
+                    elif type(item) in _CONTAINERS:
                         stack.append((item, (*path, key)))
-            elif isinstance(node, list):
+            elif type(node) is list:
                 for index, item in enumerate(node):
-                    if isinstance(item, dict | list):
+                    if type(item) in _CONTAINERS:
                         stack.append((item, (*path, index)))
         return found
 
@@ -196,7 +199,11 @@ class Policy:
 
     def _check_guard(self, work: Any) -> None:
         assert self.guard is not None
+        checked: set[str] = set()
         for path, text in _walk_text(work):
+            if text in checked:
+                continue
+            checked.add(text)
             hit = self.guard.first_hit(text)
             if hit is not None:
                 raise GuardHit(

@@ -18,9 +18,9 @@ _MISSING = object()
 def copy_json(value: Any) -> Any:
     """A deep copy of a JSON value; much faster than `copy.deepcopy` for dicts and lists."""
     if isinstance(value, dict):
-        return {k: copy_json(v) if isinstance(v, dict | list) else v for k, v in value.items()}
+        return {k: copy_json(v) if isinstance(v, (dict, list)) else v for k, v in value.items()}
     if isinstance(value, list):
-        return [copy_json(v) if isinstance(v, dict | list) else v for v in value]
+        return [copy_json(v) if isinstance(v, (dict, list)) else v for v in value]
     return value
 
 
@@ -114,8 +114,17 @@ def keep_only(doc: Any, paths: Iterable[Path], on_removed: Callable[[Path], None
     was cut off, at the level where it was cut.
     """
     kept = prune(paths)
-    if kept and kept[0] == ():
+    if () in kept:
         return doc
+    if isinstance(doc, dict) and all(len(path) == 1 for path in kept):
+        keep = {path[0] for path in kept}
+        out = {}
+        for key, value in doc.items():
+            if key in keep:
+                out[key] = value
+            else:
+                on_removed((key,))
+        return out
     tree: dict[Any, Any] = {}
     for path in kept:
         node = tree
@@ -170,7 +179,7 @@ def rewrite_strings(
     if isinstance(value, dict):
         renamed: list[tuple[str, str]] = []
         for key, item in value.items():
-            if isinstance(item, str | dict | list) or (scalars is not None and _is_number(item)):
+            if isinstance(item, (str, dict, list)) or (scalars is not None and _is_number(item)):
                 new_item = rewrite_strings(
                     item, (*path, key), fn, report, keys_too=keys_too, scalars=scalars
                 )
@@ -186,7 +195,7 @@ def rewrite_strings(
         return value
     if isinstance(value, list):
         for index, item in enumerate(value):
-            if isinstance(item, str | dict | list) or (scalars is not None and _is_number(item)):
+            if isinstance(item, (str, dict, list)) or (scalars is not None and _is_number(item)):
                 new_item = rewrite_strings(
                     item, (*path, index), fn, report, keys_too=keys_too, scalars=scalars
                 )
