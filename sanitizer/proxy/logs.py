@@ -7,9 +7,11 @@ rule hit counts). Exception tracebacks are never written: only the exception's t
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
+import threading
 import time
 from typing import Any
 
@@ -63,8 +65,35 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+def _thread_excepthook(args: threading.ExceptHookArgs) -> None:
+    logging.getLogger("sanitizer.crash").error(
+        "unhandled error in a thread", extra={"reason": args.exc_type.__name__}
+    )
+
+
+def _excepthook(kind: type[BaseException], value: BaseException, tb: Any) -> None:
+    logging.getLogger("sanitizer.crash").critical(
+        "unhandled error, stopping", extra={"reason": kind.__name__}
+    )
+
+
+def loop_exception_handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """asyncio's default handler writes the exception's repr, which may quote a value."""
+    exc = context.get("exception")
+    logging.getLogger("sanitizer.crash").error(
+        "unhandled error in a background task",
+        extra={"reason": type(exc).__name__ if exc is not None else "unknown"},
+    )
+
+
 def configure(level: str = "info") -> None:
-    """Send every logger (ours, uvicorn's) to stderr as JSON lines."""
+    """Send every logger (ours, uvicorn's) to stderr as JSON lines.
+
+    Crash reports (uncaught exceptions in the main thread, other threads, and asyncio
+    tasks) are reduced to the exception's type name: a traceback's message can hold a value.
+    """
+    sys.excepthook = _excepthook
+    threading.excepthook = _thread_excepthook
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()

@@ -21,6 +21,7 @@ from sanitizer.errors import SanitizerError
 from sanitizer.proxy.app import Proxy
 from sanitizer.proxy.config import Settings
 from sanitizer.proxy.delivery import Deliverer, RetryPolicy
+from sanitizer.proxy.logs import loop_exception_handler
 from sanitizer.proxy.metrics import DeliveryMetrics, Metrics
 from sanitizer.proxy.notices import RefusalNotices
 from sanitizer.proxy.runtime import Runtime, build_runtime
@@ -79,6 +80,7 @@ class Service:
         await self.spool.start()
         await self.deliverer.start()
         loop = asyncio.get_running_loop()
+        loop.set_exception_handler(loop_exception_handler)
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
         settings = self.runtime.settings
