@@ -71,7 +71,7 @@ def test_background_task_and_thread_crashes_are_logged_without_values(captured):
         loop.close()
     thread = threading.Thread(target=lambda: (_ for _ in ()).throw(RuntimeError(SECRET)))
     previous = threading.excepthook
-    threading.excepthook = logs._thread_excepthook  # noqa: SLF001
+    threading.excepthook = logs._thread_excepthook
     try:
         thread.start()
         thread.join()
