@@ -99,6 +99,13 @@ def test_hash_is_hmac_sha256_hex_of_requested_length():
     assert out.payload["port"] == hmac.new(KEY_A, b"5432", hashlib.sha256).hexdigest()[:20]
 
 
+def test_hash_can_carry_the_key_id_so_rotated_pseudonyms_differ_visibly():
+    policy = make_policy("  - {id: h, action: hash, select: host, key: a, key_id: true}\n")
+    [key] = [k for k in policy.keys if k.name == "a"]
+    out = policy.apply({"host": "db-01"}).payload["host"]
+    assert out == f"{key.id}:" + hmac.new(KEY_A, b"db-01", hashlib.sha256).hexdigest()[:16]
+
+
 def test_tokenize_round_trips_through_reveal_and_is_deterministic():
     policy = make_policy("  - {id: t, action: tokenize, select: user, key: b}\n")
     first = policy.apply({"user": "jane.doe"}).payload["user"]

@@ -2,7 +2,9 @@
 
 hash      HMAC-SHA256(key, UTF-8 text) as lowercase hex, cut to `length` characters. The
           same value and key always give the same pseudonym, so a RECOVERY still matches the
-          CRITICAL it resolves; without the key nobody can test guesses against it.
+          CRITICAL it resolves; without the key nobody can test guesses against it. With
+          `key_id: true` it reads `<key id>:<hex>`, so pseudonyms from before and after a
+          key rotation can be told apart.
 tokenize  AES-SIV (deterministic authenticated encryption) under a subkey derived from the
           named key with HKDF-SHA256. A token reads `tok:<key id>:<base64url>`; the key id
           tells which key made it, so tokens from a rotated key can be told apart and
@@ -44,9 +46,12 @@ def _number_text(value: Any) -> str:
 class Hasher:
     key: Key = field(repr=False)
     length: int = 16
+    with_key_id: bool = False
 
     def __call__(self, text: str) -> tuple[str, int]:
         digest = hmac.new(self.key.material, text.encode("utf-8"), hashlib.sha256).hexdigest()
+        if self.with_key_id:
+            return f"{self.key.id}:{digest[: self.length]}", 1
         return digest[: self.length], 1
 
     def number(self, value: Any) -> tuple[str, int]:
@@ -106,8 +111,11 @@ def reveal(token: str, keys: Iterable[Key]) -> str:
 def build_hash(rule: RuleSpec, options: Options, context: BuildContext) -> Effect:
     key = context.key(options)
     length = options.get_int("length", 16, 8, 64)
+    with_key_id = options.get(
+        "key_id", bool, False, describe="true or false: prefix the key id, `<key id>:<hex>`"
+    )
     options.finish()
-    hasher = Hasher(key, length)
+    hasher = Hasher(key, length, with_key_id)
     return RewriteStrings(hasher, scalars=hasher.number)
 
 
