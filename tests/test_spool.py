@@ -441,3 +441,21 @@ def test_a_running_spool_sees_management_done_by_another_process(tmp_path):
         await proxy.close()
 
     asyncio.run(main())
+
+
+def test_a_second_running_proxy_cannot_own_the_same_spool(tmp_path):
+    async def main():
+        first = Spool(tmp_path, max_bytes=1 << 20)
+        await first.start()
+        try:
+            second = Spool(tmp_path, max_bytes=1 << 20)
+            with pytest.raises(Unavailable, match="another running proxy"):
+                await second.start()
+            await second.close()
+        finally:
+            await first.close()
+        third = Spool(tmp_path, max_bytes=1 << 20)
+        await third.start()
+        await third.close()
+
+    asyncio.run(main())

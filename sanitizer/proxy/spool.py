@@ -21,6 +21,7 @@ spool would both deliver every alert.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import logging
 import queue
@@ -31,12 +32,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from sanitizer.errors import Unavailable
 
 log = logging.getLogger("sanitizer.spool")
 
 DB_NAME = "spool.db"
+LOCK_NAME = "owner.lock"
 FULL_RETRY_AFTER = 5
 BROKEN_RETRY_AFTER = 30
 PROBE_INTERVAL = 2.0
@@ -230,6 +233,7 @@ class Spool:
         if max_bytes < 1 or batch_limit < 1:
             raise ValueError("max_bytes and batch_limit must be positive")
         self.path = Path(directory) / DB_NAME
+        self._owner_lock: BinaryIO | None = None
         self.max_bytes = max_bytes
         self.batch_limit = batch_limit
         self._clock = clock
@@ -280,12 +284,31 @@ class Spool:
         if self._thread is not None or self._closed:
             raise RuntimeError("Spool.start() called twice or after close()")
         self._loop = asyncio.get_running_loop()
+        self._lock_owner()
         try:
             self._writer = _connect(self.path)
         except sqlite3.Error as exc:
             raise _broken(exc) from None
         self._thread = threading.Thread(target=self._write_loop, name="spool-writer", daemon=True)
         self._thread.start()
+
+    def _lock_owner(self) -> None:
+        """Take the directory's owner lock: claims live in memory, so two running proxies on
+        one spool would both deliver everything. Management commands do not take it."""
+        try:
+            handle = open(self.path.parent / LOCK_NAME, "a+b")  # held until close()
+        except OSError as exc:
+            raise _broken(exc) from None
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            raise Unavailable(
+                "another running proxy owns this spool directory; give each proxy its own "
+                "spool path",
+                retry_after=30,
+            ) from None
+        self._owner_lock = handle
 
     async def close(self) -> None:
         """Commit what is pending, stop the writer, close every connection. Idempotent."""
@@ -295,6 +318,8 @@ class Spool:
         if self._thread is not None:
             self._inbox.put(_STOP)
             await asyncio.to_thread(self._thread.join)
+        if self._owner_lock is not None:
+            self._owner_lock.close()
         with self._reader_lock:
             self._reader.close()
         with self._admin_lock:
