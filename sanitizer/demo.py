@@ -97,6 +97,8 @@ def _captured(path: Path, alert_id: str) -> dict[str, Any]:
     while time.monotonic() < deadline:
         if path.exists():
             for line in path.read_text(encoding="utf-8").splitlines():
+                if not line.endswith("}"):
+                    continue  # a line still being written
                 entry = json.loads(line)
                 if entry["id"] == alert_id:
                     return entry["alert"]

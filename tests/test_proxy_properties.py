@@ -38,6 +38,8 @@ def delivered(capture, alert_id: str, timeout: float = 10.0):
     while time.monotonic() < deadline:
         if capture.exists():
             for line in capture.read_text(encoding="utf-8").splitlines():
+                if not line.endswith("}"):
+                    continue  # a line still being written
                 entry = json.loads(line)
                 if entry["id"] == alert_id:
                     return entry["alert"]

@@ -67,12 +67,13 @@ def test_macros_from_the_environment_arrive_sanitized(capture_proxy, tmp_path):
             if (workdir / "captured.jsonl").exists()
             else []
         )
-        found = [json.loads(x)["alert"] for x in lines if json.loads(x)["id"] == alert_id]
+        entries = [json.loads(x) for x in lines if x.endswith("}")]  # skip a line being written
+        found = [e["alert"] for e in entries if e["id"] == alert_id]
         if found or time.monotonic() > deadline:
             break
         time.sleep(0.05)
     [alert] = found
-    assert alert["HOSTNAME"] == "web-01" and alert["message_type"] == "CRITICAL"
+    assert alert["entity_display_name"].startswith("web-01") and alert["message_type"] == "CRITICAL"
     assert "oncall@example.com" not in json.dumps(alert)
     assert "192.0.2.10" not in json.dumps(alert)
 
