@@ -61,7 +61,30 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"  {number:>2}. {rule.id:<28} {rule.action:<9} {scope}{condition}")
     if policy.guard_names:
         print(f"  guard: {', '.join(policy.guard_names)}")
+    if args.upstream:
+        from sanitizer.contracts import check_policy_against
+
+        warnings = check_policy_against(policy, args.upstream)
+        for warning in warnings:
+            print(f"warning: {warning}")
+        if not warnings:
+            print(f"  {args.upstream} contract: no required field is provably removed")
     return EXIT_OK
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from sanitizer.policytest import run_test_files
+
+    files: list[Path] = []
+    for name in args.paths:
+        path = Path(name)
+        files.extend(sorted(path.glob("*.yaml")) if path.is_dir() else [path])
+    if not files:
+        _fail("no test files found; give YAML test files or directories holding them")
+    failures = run_test_files(files, out=sys.stdout)
+    return EXIT_REFUSED if failures else EXIT_OK
 
 
 def _read_input(source: str, max_bytes: int) -> bytes:
@@ -251,9 +274,26 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         cmd_check,
         "Validate a policy and print a summary of its rules (keys must be resolvable).",
-        "  SANITIZER_KEY_PSEUDONYM=$(sanitizer keygen) sanitizer check rules/nagios.yaml",
+        "  SANITIZER_KEY_PSEUDONYM=$(sanitizer keygen) sanitizer check rules/nagios.yaml "
+        "--upstream victorops",
     )
     check.add_argument("policy", metavar="POLICY", help="policy YAML file")
+    check.add_argument(
+        "--upstream",
+        choices=["victorops", "bigpanda", "pagerduty"],
+        help="also warn when the policy can never produce a field this upstream requires",
+    )
+
+    test = _command(
+        sub,
+        "test",
+        cmd_test,
+        "Run policy test files (YAML: a policy path relative to the file, cases with an "
+        "input alert and expectations). Prints a diff per failing case; exits 1 on any "
+        "failure. Directories are searched for *.yaml.",
+        "  sanitizer test rules/tests/\n  sanitizer test my-policy.tests.yaml",
+    )
+    test.add_argument("paths", metavar="PATH", nargs="+", help="test files or directories")
 
     apply = _command(
         sub,

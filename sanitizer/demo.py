@@ -96,7 +96,7 @@ def _captured(path: Path, alert_id: str) -> dict[str, Any]:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if path.exists():
-            for line in path.read_text(encoding="utf-8").splitlines():
+            for line in path.read_text(encoding="utf-8").split("\n"):
                 if not line.endswith("}"):
                     continue  # a line still being written
                 entry = json.loads(line)

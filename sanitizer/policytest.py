@@ -25,7 +25,8 @@ file, read as strictly as the proxy reads a body) and at least one expectation:
 output             the whole output, exactly (a failure shows a unified diff)
 present / absent   paths that must / must not exist: a top-level key as written (so
                    ``vo_annotate.s.Note`` is the key, not a path) or else a JMESPath path
-equals             {path: value}: the value at each path
+equals             {path: value}: the value at each path; here a path may also be any
+                   JMESPath expression, e.g. {"length(state_message)": 1024}
 no_ipv4 / no_ipv6 / no_email   nothing of that kind in any string or key of the output
 refused            true: the policy must refuse the alert (false: it must not)
 refused_by         the rule id the refusal must name (implies refused)
@@ -42,6 +43,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,7 +60,7 @@ from sanitizer.policy.apply import Policy
 from sanitizer.policy.places import Selector, compile_selector
 from sanitizer.policy.tree import get_at
 
-__all__ = ["CaseSpec", "SuiteSpec", "load_test_file", "run_test_files"]
+__all__ = ["CaseSpec", "PathCheck", "SuiteSpec", "load_test_file", "run_suite", "run_test_files"]
 
 _TOP_LEVEL = ("policy", "keys", "cases", "description")
 _CASE_FIELDS = (
@@ -81,28 +83,37 @@ _EXPECTATIONS = frozenset(_CASE_FIELDS) - {"name", "description", "input", "inpu
 _OUTPUT_EXPECTATIONS = ("output", "present", "absent", "equals", "no_ipv4", "no_ipv6", "no_email")
 _KINDS = {"no_ipv4": "ipv4", "no_ipv6": "ipv6", "no_email": "email"}
 _KIND_NAMES = {"ipv4": "an IPv4 address", "ipv6": "an IPv6 address", "email": "an e-mail address"}
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _MISSING = object()
 
 
 @dataclass(frozen=True)
 class PathCheck:
-    """A path as written in a test: a top-level key first, else a JMESPath place."""
+    """A path as written in a test: a top-level key first, else a JMESPath place or, in
+    `equals` only, any JMESPath expression (``length(state_message)``)."""
 
     text: str
     selector: Selector | None
+    expression: Any = None  # a compiled JMESPath expression, when `text` is not a place
 
     def lookup(self, doc: Any) -> Any:
         """The value at the path, or `_MISSING`."""
         if isinstance(doc, dict) and self.text in doc:
             return doc[self.text]
-        if self.selector is None:
-            return _MISSING
-        static = self.selector.static_path
-        if static is not None:
-            return get_at(doc, static, _MISSING)
-        if not self.selector.find(doc):
-            return _MISSING
-        return jmespath.search(self.text, doc)
+        if self.selector is not None:
+            static = self.selector.static_path
+            if static is not None:
+                return get_at(doc, static, _MISSING)
+            if not self.selector.find(doc):
+                return _MISSING
+            return jmespath.search(self.text, doc)
+        if self.expression is not None:
+            try:
+                value = self.expression.search(doc)
+            except jmespath.exceptions.JMESPathError:
+                return _MISSING
+            return _MISSING if value is None else value
+        return _MISSING
 
 
 @dataclass(frozen=True)
@@ -182,18 +193,25 @@ def _path_list(raw: Any, case: str, name: str) -> tuple[PathCheck, ...]:
     return tuple(_path_check(text, case, name) for text in raw)
 
 
-def _path_check(text: str, case: str, name: str) -> PathCheck:
+def _path_check(text: str, case: str, name: str, *, expressions: bool = False) -> PathCheck:
     try:
         return PathCheck(text, compile_selector(text))
     except PolicyError:
-        if any(c in text for c in "[]*?|"):
-            raise _FileProblem(
-                f"the path {text!r} is neither a top-level key nor a JMESPath path of fields "
-                "and indexes; quote keys that hold dots or spaces",
-                case,
-                name,
-            ) from None
-        return PathCheck(text, None)
+        pass
+    if expressions:
+        try:
+            return PathCheck(text, None, jmespath.compile(text))
+        except jmespath.exceptions.JMESPathError:
+            pass
+    if any(c in text for c in "[]()*?|&!=<>`"):
+        kind = "JMESPath expression" if expressions else "JMESPath path of fields and indexes"
+        raise _FileProblem(
+            f"{text!r} is neither a top-level key nor a valid {kind}; quote keys that hold "
+            "dots or spaces, e.g. '\"vo_annotate.s.Note\"'",
+            case,
+            name,
+        )
+    return PathCheck(text, None)
 
 
 def _flag(raw: dict[str, Any], name: str, case: str) -> bool | None:
@@ -283,7 +301,7 @@ def _parse_case(raw: Any, index: int, base: Path, seen: set[str]) -> CaseSpec:
         present=_path_list(raw.get("present", []), name, "present"),
         absent=_path_list(raw.get("absent", []), name, "absent"),
         equals=tuple(
-            (_path_check(k, name, "equals"), _json_value(v, name, "equals"))
+            (_path_check(k, name, "equals", expressions=True), _json_value(v, name, "equals"))
             for k, v in equals_raw.items()
         ),
         no_kinds=tuple(kind for flag, kind in _KINDS.items() if _flag(raw, flag, name)),
@@ -351,7 +369,7 @@ def load_test_file(path: str | Path, *, environ: Mapping[str, str] | None = None
     try:
         policy = load_policy(path.parent / policy_ref, environ=env)
     except PolicyError as exc:
-        raise PolicyError(f"field 'policy': {exc.message}", source=str(path)) from None
+        raise PolicyError(f"cannot load its policy: {exc.message}", source=str(path)) from None
     return SuiteSpec(path=path, policy_ref=policy_ref, policy=policy, cases=cases)
 
 
@@ -384,7 +402,8 @@ def _texts(doc: Any) -> list[tuple[str, str]]:
             found.append((where, node))
         elif isinstance(node, dict):
             for key, item in node.items():
-                inner = json.dumps(key, ensure_ascii=False) if where == "@" else f"{where}.{key}"
+                step = key if _IDENTIFIER.match(key) else json.dumps(key, ensure_ascii=False)
+                inner = step if where == "@" else f"{where}.{step}"
                 found.append((f"the key {inner}", key))
                 stack.append((item, inner))
         elif isinstance(node, list):

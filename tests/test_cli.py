@@ -141,3 +141,26 @@ def test_every_command_has_help_with_an_example():
     for name, sub in commands.items():
         text = sub.format_help()
         assert "example:" in text and "sanitizer " in text, name
+
+
+def test_test_command_runs_policy_test_files_and_fails_on_a_failure(capsys, tmp_path):
+    (tmp_path / "policy.yaml").write_text(
+        "version: 1\nname: t\nrules:\n  - {id: d, action: drop, select: secret}\n"
+    )
+    (tmp_path / "policy.tests.yaml").write_text(
+        "policy: policy.yaml\ncases:\n"
+        "  - name: drops-secret\n    input: {secret: x, keep: 1}\n    output: {keep: 1}\n"
+        "  - name: wrong-on-purpose\n    input: {secret: x}\n    output: {secret: x}\n"
+    )
+    code, out, _ = run(capsys, "test", str(tmp_path / "policy.tests.yaml"))
+    assert code == 1
+    assert out.strip().splitlines()[-1] == "1 passed, 1 failed"
+
+
+def test_check_with_upstream_warns_when_an_allow_loses_a_required_field(capsys, tmp_path):
+    path = tmp_path / "policy.yaml"
+    path.write_text(
+        "version: 1\nname: t\nrules:\n  - {id: keep, action: allow, select: [entity_id]}\n"
+    )
+    code, out, _ = run(capsys, "check", str(path), "--upstream", "victorops")
+    assert code == 0 and "warning:" in out and "message_type" in out

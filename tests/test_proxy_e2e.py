@@ -333,3 +333,18 @@ def test_a_full_spool_answers_503_with_retry_after_and_recovers(tmp_path, standi
         assert running.post("nagios", NAGIOS).status_code == 202
     finally:
         running.stop()
+
+
+def test_an_alert_the_upstream_contract_would_drop_is_refused_422(tmp_path, standin):
+    (tmp_path / "pass.yaml").write_text("version: 1\nname: pass\nrules: []\n")
+    running = start_proxy(tmp_path, config(standin.url, "pass.yaml"))
+    try:
+        response = running.post("nagios", json.dumps({"entity_id": "x", "state_message": "y"}))
+        assert response.status_code == 422
+        assert response.json()["rule"] == "contract:victorops:message_type"
+        long_text = json.dumps({"message_type": "CRITICAL", "entity_display_name": "z" * 5000})
+        assert running.post("nagios", long_text).status_code == 202
+        [request] = standin.wait_for(1)
+        assert len(json.loads(request["body"])["entity_display_name"]) == 1024
+    finally:
+        running.stop()

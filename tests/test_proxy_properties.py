@@ -37,7 +37,7 @@ def delivered(capture, alert_id: str, timeout: float = 10.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if capture.exists():
-            for line in capture.read_text(encoding="utf-8").splitlines():
+            for line in capture.read_text(encoding="utf-8").split("\n"):
                 if not line.endswith("}"):
                     continue  # a line still being written
                 entry = json.loads(line)

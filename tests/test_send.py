@@ -63,7 +63,7 @@ def test_macros_from_the_environment_arrive_sanitized(capture_proxy, tmp_path):
     deadline = time.monotonic() + 10
     while True:
         lines = (
-            (workdir / "captured.jsonl").read_text().splitlines()
+            (workdir / "captured.jsonl").read_text().split("\n")
             if (workdir / "captured.jsonl").exists()
             else []
         )

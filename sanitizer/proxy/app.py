@@ -1,4 +1,4 @@
-"""The HTTP shell: authenticate → read and parse → sanitize → queue durably → 202.
+"""The HTTP shell: authenticate → read and parse → sanitize → upstream contract → queue → 202.
 
 Ingress:
   POST /integrations/generic/20131114/alert/{key}/{routing_key}   VictorOps REST URL shape;
@@ -182,7 +182,10 @@ class Proxy:
                 require_object=True,
             )
             result = route.policy.apply(doc)
-            body = jsonio.dumps(result.payload).encode("utf-8")
+            payload = result.payload
+            if route.contract is not None:
+                payload = route.contract.check(payload)
+            body = jsonio.dumps(payload).encode("utf-8")
             alert_id = await self.spool.append(name, body, routing_key=routing_key)
         except Refusal as exc:
             self.metrics.refused.labels(name, "refused").inc()

@@ -10,6 +10,7 @@ routes:
     credentials: [{env: NAGIOS_INBOUND_TOKEN}]
     policy: rules/nagios.yaml            # relative to this file
     on_refusal: notify                   # or drop (the default)
+    contract: {truncate: true, marker: …}  # fit over-long fields to the upstream's limits
     upstream: {type: victorops, api_key: {env: VICTOROPS_API_KEY}, routing_key: ops}
 ```
 `SANITIZER_LISTEN_HOST`, `SANITIZER_LISTEN_PORT` and `SANITIZER_SPOOL_PATH` override the file.
@@ -58,6 +59,8 @@ class RouteSettings:
     policy: Policy
     upstream: Mapping[str, Any] = field(repr=False)
     on_refusal: str = "drop"
+    contract_truncate: bool = True
+    contract_marker: str = "…"
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,7 @@ def _route(name: Any, raw: Any, base: Path, environ: Mapping[str, str]) -> Route
     where = f"routes.{name}"
     if not isinstance(raw, Mapping):
         raise ConfigError("must be a mapping with credentials, policy and upstream", field=where)
-    allowed = ("credentials", "policy", "upstream", "on_refusal")
+    allowed = ("credentials", "policy", "upstream", "on_refusal", "contract")
     for key in raw:
         if key not in allowed:
             raise ConfigError(
@@ -150,6 +153,18 @@ def _route(name: Any, raw: Any, base: Path, environ: Mapping[str, str]) -> Route
     on_refusal = raw.get("on_refusal", "drop")
     if on_refusal not in _ON_REFUSAL:
         raise ConfigError(f"must be one of: {', '.join(_ON_REFUSAL)}", field=f"{where}.on_refusal")
+    contract = raw.get("contract") or {}
+    if not isinstance(contract, Mapping) or set(contract) - {"truncate", "marker"}:
+        raise ConfigError(
+            "must be a mapping with 'truncate' (true/false) and 'marker' (text)",
+            field=f"{where}.contract",
+        )
+    truncate = contract.get("truncate", True)
+    marker = contract.get("marker", "…")
+    if not isinstance(truncate, bool) or not isinstance(marker, str):
+        raise ConfigError(
+            "truncate must be true or false and marker a string", field=f"{where}.contract"
+        )
     return RouteSettings(
         name=name,
         credentials=_credentials(raw.get("credentials"), name, environ),
@@ -157,6 +172,8 @@ def _route(name: Any, raw: Any, base: Path, environ: Mapping[str, str]) -> Route
         policy=policy,
         upstream=dict(upstream),
         on_refusal=on_refusal,
+        contract_truncate=truncate,
+        contract_marker=marker,
     )
 
 

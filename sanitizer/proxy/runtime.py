@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sanitizer.contracts import Contract, contract_for
 from sanitizer.policy.apply import Policy
 from sanitizer.proxy.config import RouteSettings, Settings
 from sanitizer.proxy.upstreams import Upstream, build_upstream
@@ -23,6 +24,7 @@ class LiveRoute:
     sender: Upstream
     upstream_type: str
     on_refusal: str
+    contract: Contract | None
     credential_digests: tuple[bytes, ...] = field(repr=False)
 
 
@@ -51,6 +53,11 @@ def _live_route(
         ),
         upstream_type=str(route.upstream["type"]),
         on_refusal=route.on_refusal,
+        contract=contract_for(
+            str(route.upstream["type"]),
+            truncate=route.contract_truncate,
+            marker=route.contract_marker,
+        ),
         credential_digests=tuple(hashlib.sha256(t).digest() for t in route.credentials),
     )
 

@@ -206,6 +206,11 @@ def _rollback(conn: sqlite3.Connection) -> None:
             log.error("spool rollback failed (%s)", type(exc).__name__)
 
 
+class SpoolFileReplaced(Exception):
+    """spool.db on disk is no longer the file this process opened (deleted, moved or replaced):
+    a commit would land in a file no later start reopens, so it is refused instead."""
+
+
 def _broken(exc: BaseException) -> Unavailable:
     return Unavailable(
         f"the spool cannot be written ({type(exc).__name__}); retry later",
@@ -523,6 +528,7 @@ class Spool:
                         conn.execute(_TO_DEAD, (op.dead_at, op.reason, op.id))
                         conn.execute(_DELETE, (op.id,))
                 stats = conn.execute(_READ_STATS).fetchone()
+                self._check_identity()
                 conn.execute("COMMIT")
             except Exception as exc:  # any failure fails the whole batch, never the thread
                 _rollback(conn)
@@ -543,6 +549,17 @@ class Spool:
             )
         self._answer(batch, error)
 
+    def _check_identity(self) -> None:
+        """Raise SpoolFileReplaced unless spool.db is still the file opened at start. Checked
+        inside every write transaction, just before COMMIT: an alert is answered 202 only if it
+        went into the file a restart will open."""
+        try:
+            stat = self.path.stat()
+        except OSError:
+            raise SpoolFileReplaced() from None
+        if (stat.st_dev, stat.st_ino) != self._file_identity:
+            raise SpoolFileReplaced()
+
     def _probe(self) -> None:
         """After a failed commit, try a tiny write so writable() can recover without traffic."""
         conn = self._writer
@@ -552,6 +569,7 @@ class Spool:
                 conn.execute("BEGIN IMMEDIATE")
                 conn.execute("UPDATE stats SET probed_at = ? WHERE one = 1", (self._clock(),))
                 stats = conn.execute(_READ_STATS).fetchone()
+                self._check_identity()
                 conn.execute("COMMIT")
             except Exception:
                 _rollback(conn)
