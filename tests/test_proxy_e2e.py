@@ -261,7 +261,8 @@ def test_sighup_with_a_bad_policy_keeps_the_old_one_serving(tmp_path, standin):
             time.sleep(0.05)
         assert "reload refused" in running.log() and "explode" not in running.log()
         assert running.metric("sanitizer_config_reloads_total", result="failed") == 1
-        assert running.post("nagios", json.dumps({"CONTACTEMAIL": "x"})).status_code == 202
+        body = {"message_type": "INFO", "CONTACTEMAIL": "x"}
+        assert running.post("nagios", json.dumps(body)).status_code == 202
         policy.write_text(GUARDED_POLICY.replace("select: CONTACTEMAIL", "select: other"))
         running.send_signal(signal.SIGHUP)
         deadline = time.monotonic() + 5
