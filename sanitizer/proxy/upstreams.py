@@ -71,6 +71,9 @@ MAX_RETRY_AFTER = 86400.0
 MAX_DEDUP_KEY = 255
 USER_AGENT = f"alert-sanitizer/{__version__}"
 
+DOT_SEGMENT_REASON = "routing key is a dot segment"
+
+_DOT_SEGMENTS = frozenset({".", ".."})
 _DRAIN_LIMIT = 65536
 _JSON = "application/json"
 _NOT_OBJECT = "alert body is not a JSON object"
@@ -361,6 +364,10 @@ class VictorOpsUpstream(_HttpSender):
 
     async def send(self, alert: SpooledAlert) -> Outcome:
         routing_key = alert.routing_key or self._routing_key
+        if routing_key in _DOT_SEGMENTS:
+            # "." and ".." survive quote(), and HTTP clients resolve them (aiohttp even after
+            # decoding %2E): the alert would go to another path, without the API key segment.
+            return Rejected(DOT_SEGMENT_REASON)
         url = f"{self._base}/{quote(routing_key, safe='')}" if routing_key else self._base
         return await self._exchange("POST", url, alert.body, self._headers)
 
@@ -721,9 +728,15 @@ def build_upstream(
     url = cfg.url(_DEFAULT_URLS.get(kind))
     sender: Upstream
     if kind == "victorops":
+        routing_key = cfg.string("routing_key")
+        if routing_key in _DOT_SEGMENTS:
+            raise cfg.error("routing_key", "must not be '.' or '..' (a URL dot segment)")
+        api_key = cfg.secret("api_key")
+        if api_key in _DOT_SEGMENTS:
+            raise cfg.error("api_key", "must not be '.' or '..' (a URL dot segment)")
         sender = VictorOpsUpstream(
-            api_key=cfg.secret("api_key"),
-            routing_key=cfg.string("routing_key"),
+            api_key=api_key,
+            routing_key=routing_key,
             url=url,
             http=http,
             transport=transport,
