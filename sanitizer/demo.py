@@ -22,6 +22,7 @@ import httpx
 
 from sanitizer.loader import load_policy
 from sanitizer.proxy.defaults import ROUTE_POLICIES, rules_dir
+from sanitizer.proxy.upstreams import wait_for_captured
 
 SAMPLES: list[tuple[str, str, dict[str, Any]]] = [
     (
@@ -92,18 +93,11 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
     raise SystemExit("sanitizer demo: the proxy did not become ready within 30 s")
 
 
-def _captured(path: Path, alert_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if path.exists():
-            for line in path.read_text(encoding="utf-8").split("\n"):
-                if not line.endswith("}"):
-                    continue  # a line still being written
-                entry = json.loads(line)
-                if entry["id"] == alert_id:
-                    return entry["alert"]
-        time.sleep(0.05)
-    raise SystemExit("sanitizer demo: the alert was queued but not delivered within 10 s")
+def _captured(path: Path, alert_id: str) -> Any:
+    alert = wait_for_captured(path, alert_id)
+    if alert is None:
+        raise SystemExit("sanitizer demo: the alert was queued but not delivered within 10 s")
+    return alert
 
 
 def _show(title: str, value: Any) -> None:

@@ -47,6 +47,17 @@ routes:
 {extra}"""
 
 
+def spool_command(action: str, spool: Path) -> subprocess.CompletedProcess[str]:
+    """Run `sanitizer spool ACTION --spool DIR` as an operator would."""
+    return subprocess.run(
+        [sys.executable, "-m", "sanitizer.cli", "spool", action, "--spool", str(spool)],
+        capture_output=True,
+        text=True,
+        env=environment(),
+        check=True,
+    )
+
+
 @pytest.fixture
 def proxy(tmp_path, standin):
     running = start_proxy(tmp_path, config(standin.url, str(ROOT / "rules/nagios.yaml")))
@@ -195,37 +206,9 @@ def test_a_final_4xx_goes_to_dead_letters_and_spool_retry_resends_it(proxy, stan
     while proxy.metric("sanitizer_dead_letters") < 1 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert proxy.metric("sanitizer_alerts_dead_lettered_total") == 1
-    listed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sanitizer.cli",
-            "spool",
-            "list",
-            "--spool",
-            str(tmp_path / "spool"),
-        ],
-        capture_output=True,
-        text=True,
-        env=environment(),
-        check=True,
-    )
+    listed = spool_command("list", tmp_path / "spool")
     assert "1 dead letters" in listed.stdout and "dba-oncall" not in listed.stdout
-    retried = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sanitizer.cli",
-            "spool",
-            "retry",
-            "--spool",
-            str(tmp_path / "spool"),
-        ],
-        capture_output=True,
-        text=True,
-        env=environment(),
-        check=True,
-    )
+    retried = spool_command("retry", tmp_path / "spool")
     assert "1 dead letter(s) queued again" in retried.stdout
     standin.wait_for(2, timeout=10)
 
@@ -280,21 +263,7 @@ def test_sigterm_exits_cleanly_and_leaves_the_spool(tmp_path, standin):
     assert running.post("nagios", NAGIOS).status_code == 202
     assert running.stop(signal.SIGTERM) == 0
     assert (Path(tmp_path) / "spool" / "spool.db").exists()
-    listed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sanitizer.cli",
-            "spool",
-            "list",
-            "--spool",
-            str(tmp_path / "spool"),
-        ],
-        capture_output=True,
-        text=True,
-        env=environment(),
-        check=True,
-    )
+    listed = spool_command("list", tmp_path / "spool")
     assert listed.stdout.startswith("1 queued")
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sanitizer.loader import load_policy
+from sanitizer.proxy.upstreams import wait_for_captured
 from tests.proxyproc import PSEUDONYM_KEY, ROOT, start_proxy
 from tests.strategies import json_docs, json_objects
 
@@ -31,20 +31,6 @@ routes:
     proxy = start_proxy(workdir, config)
     yield proxy, workdir / "captured.jsonl"
     proxy.stop()
-
-
-def delivered(capture, alert_id: str, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if capture.exists():
-            for line in capture.read_text(encoding="utf-8").split("\n"):
-                if not line.endswith("}"):
-                    continue  # a line still being written
-                entry = json.loads(line)
-                if entry["id"] == alert_id:
-                    return entry["alert"]
-        time.sleep(0.02)
-    raise AssertionError("a 202-answered alert was not delivered")
 
 
 policy = load_policy(POLICY, environ={"SANITIZER_KEY_PSEUDONYM": PSEUDONYM_KEY})
@@ -76,4 +62,4 @@ def test_proxy_answers_202_4xx_or_503_and_forwards_only_what_the_policy_produces
         assert "error" in response.json()
         return
     expected = policy.apply(body).payload
-    assert delivered(capture, response.json()["id"]) == expected
+    assert wait_for_captured(capture, response.json()["id"]) == expected

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 
 import pytest
 
+from sanitizer.proxy.upstreams import wait_for_captured
 from tests.proxyproc import INBOUND_TOKEN, ROOT, environment, free_port, start_proxy
 
 NAGIOS_ENV = {
@@ -59,20 +59,8 @@ def test_macros_from_the_environment_arrive_sanitized(capture_proxy, tmp_path):
         env=environment(**NAGIOS_ENV),
     )
     assert result.returncode == 0, result.stderr
-    alert_id = result.stdout.split()[-1]
-    deadline = time.monotonic() + 10
-    while True:
-        lines = (
-            (workdir / "captured.jsonl").read_text().split("\n")
-            if (workdir / "captured.jsonl").exists()
-            else []
-        )
-        entries = [json.loads(x) for x in lines if x.endswith("}")]  # skip a line being written
-        found = [e["alert"] for e in entries if e["id"] == alert_id]
-        if found or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    [alert] = found
+    alert = wait_for_captured(workdir / "captured.jsonl", result.stdout.split()[-1])
+
     assert alert["entity_display_name"].startswith("web-01") and alert["message_type"] == "CRITICAL"
     assert "oncall@example.com" not in json.dumps(alert)
     assert "192.0.2.10" not in json.dumps(alert)

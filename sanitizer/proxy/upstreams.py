@@ -791,3 +791,19 @@ def build_upstream(
             sender.describe(),
         )
     return sender
+
+
+def wait_for_captured(path: Path, alert_id: str, timeout: float = 10.0) -> Any | None:
+    """The alert a `capture` upstream wrote for `alert_id`, waiting up to `timeout` seconds;
+    None if it did not arrive. A line still being written is skipped until it is complete."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").split("\n"):
+                if line.endswith("}"):
+                    entry = json.loads(line)
+                    if entry["id"] == alert_id:
+                        return entry["alert"]
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.02)
