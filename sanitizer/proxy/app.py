@@ -32,6 +32,7 @@ from sanitizer.errors import (
     AuthError,
     BodyTimeout,
     BodyTooLarge,
+    InputError,
     NotFound,
     Refusal,
     SanitizerError,
@@ -145,7 +146,16 @@ class Proxy:
             return error_response(
                 AuthError("unknown credential in the URL; use a route's inbound credential")
             )
-        return await self._accept(request, route, request.path_params["routing_key"])
+        routing_key = request.path_params["routing_key"]
+        if routing_key.strip() in ("", ".", ".."):
+            self.metrics.refused.labels(route.name, "bad_request").inc()
+            return error_response(
+                InputError(
+                    "the routing key in the URL is empty or a dot segment; name a VictorOps "
+                    "routing key"
+                )
+            )
+        return await self._accept(request, route, routing_key)
 
     async def bearer_ingress(self, request: Request) -> Response:
         name = request.path_params["route"]

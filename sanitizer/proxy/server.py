@@ -24,6 +24,7 @@ from sanitizer.proxy.delivery import Deliverer, RetryPolicy
 from sanitizer.proxy.logs import loop_exception_handler
 from sanitizer.proxy.metrics import DeliveryMetrics, Metrics
 from sanitizer.proxy.notices import RefusalNotices
+from sanitizer.proxy.protocol import with_header_timeout
 from sanitizer.proxy.runtime import Runtime, build_runtime
 from sanitizer.proxy.spool import Spool
 
@@ -150,9 +151,14 @@ class Service:
         return True
 
 
-def serve(service: Service, *, loop: str = "auto", http: str = "auto") -> None:
+def serve(service: Service, *, loop: str = "auto", http: Any = "auto") -> None:
     """Run until SIGTERM/SIGINT. "auto" picks uvloop and httptools when installed."""
     settings = service.runtime.settings
+    if http in ("auto", "httptools"):
+        # httptools is a pinned dependency; its protocol gets a header deadline (slowloris).
+        http = with_header_timeout(settings.limits.read_timeout)
+    else:
+        log.warning("the h11 parser has no header deadline; use it for measurements only")
     config = uvicorn.Config(
         service.app,
         host=settings.host,
