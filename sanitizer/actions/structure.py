@@ -10,14 +10,14 @@ truncate  cut strings to `max_length`, ending with `marker:`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import jmespath
 import jmespath.exceptions
 
 from sanitizer.actions.base import REQUIRED, BuildContext, Effect, Options, Report, RewriteStrings
-from sanitizer.policy.places import compile_selector
+from sanitizer.policy.places import compile_expression, compile_selector
 from sanitizer.policy.schema import RuleSpec
 from sanitizer.policy.tree import Path, copy_json, delete_at, get_at, keep_only, prune, set_at
 
@@ -89,13 +89,13 @@ class Redact:
 class SetValue:
     path: Path
     value: Any = None
-    expr: Any = None  # a compiled JMESPath expression, or None when `value` is used
+    expr: Callable[[Any], Any] | None = None  # the compiled `expr:`, or None with `value`
 
     def __call__(self, doc: Any, places: list[Path] | None, report: Report) -> Any:
         if self.expr is None:
             new = copy_json(self.value)
         else:
-            new = self.expr.search(doc)
+            new = self.expr(doc)
             if new is None:
                 return doc
             new = copy_json(new)
@@ -160,7 +160,7 @@ def build_set(rule: RuleSpec, options: Options, context: BuildContext) -> Effect
         return SetValue(path, value=value)
     source = options.get("expr", str, describe="a JMESPath expression over the payload")
     try:
-        compiled = jmespath.compile(source)
+        compiled = compile_expression(source)
     except jmespath.exceptions.JMESPathError as exc:
         raise options.error(
             f"is not valid JMESPath ({type(exc).__name__}); check quoting: "

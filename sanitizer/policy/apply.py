@@ -10,7 +10,7 @@ keys the policy itself names (other keys show as `*`), never from payload values
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,7 +86,7 @@ class CompiledRule:
     id: str
     action: str
     locator: Locator | None  # None: the action works on every string, or reads its own path
-    when: Any  # compiled JMESPath condition or None
+    when: Callable[[Any], Any] | None  # the compiled `when:` condition
     effect: Effect
 
 
@@ -179,7 +179,7 @@ class Policy:
         return Sanitized(work, audit)
 
     def _run(self, rule: CompiledRule, work: Any, counts: dict[tuple[str, str, str], int]) -> Any:
-        if rule.when is not None and not _truthy(rule.when.search(work)):
+        if rule.when is not None and not _truthy(rule.when(work)):
             return work
         texts = self._path_texts
         if len(texts) > _PATH_TEXT_CACHE:

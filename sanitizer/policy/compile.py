@@ -8,9 +8,9 @@ resolved to material, options type-checked.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
-import jmespath
 import jmespath.exceptions
 
 from sanitizer.actions import ACTIONS
@@ -19,15 +19,15 @@ from sanitizer.detectors import DETECTORS, Scrubber
 from sanitizer.errors import PolicyError
 from sanitizer.keys import Key
 from sanitizer.policy.apply import CompiledRule, KeyLocator, Locator, Policy
-from sanitizer.policy.places import compile_selector
+from sanitizer.policy.places import compile_expression, compile_selector
 from sanitizer.policy.schema import PolicySpec, RuleSpec
 
 
-def _compile_when(rule: RuleSpec) -> jmespath.parser.ParsedResult | None:
+def _compile_when(rule: RuleSpec) -> Callable[[Any], Any] | None:
     if rule.when is None:
         return None
     try:
-        return jmespath.compile(rule.when)
+        return compile_expression(rule.when)
     except jmespath.exceptions.JMESPathError as exc:
         raise PolicyError(
             f"is not a valid JMESPath condition ({type(exc).__name__}); strings are "

@@ -432,14 +432,61 @@ def _condition_fn(node: _Node) -> Callable[[Any], bool]:
     return holds
 
 
-def _fast_condition(node: _Node) -> Callable[[Any], Any] | None:
+def compile_expression(expression: str) -> Callable[[Any], Any]:
+    """A JMESPath expression as a function of the document, for `when:` and `set` `expr:`.
+
+    The common shapes run natively (see `_fast_condition`, here with `join`, `to_string` and
+    list multi-selects too); everything else runs in jmespath's own interpreter. Raises
+    jmespath's errors for an invalid expression; the caller names the rule and field.
+    """
+    fast = _fast_condition(Parser().parse(expression).parsed, functions=True)
+    if fast is not None:
+        return fast
+    return jmespath.compile(expression).search
+
+
+def _join(separator: Any, items: Any) -> str:
+    if not isinstance(separator, str) or not isinstance(items, list):
+        raise jmespath.exceptions.JMESPathTypeError("join", None, "invalid", ["array-string"])
+    if not all(isinstance(item, str) for item in items):
+        raise jmespath.exceptions.JMESPathTypeError("join", None, "invalid", ["array-string"])
+    return separator.join(items)
+
+
+def _to_string(value: Any) -> str:
+    # jmespath's own: strings as they are, anything else as compact JSON.
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"), default=str)
+
+
+_FAST_FUNCTIONS: dict[str, tuple[int, Callable[..., Any]]] = {
+    "join": (2, _join),
+    "to_string": (1, _to_string),
+}
+
+
+def _fast_condition(node: _Node, *, functions: bool = False) -> Callable[[Any], Any] | None:
     """Native evaluation of the common condition shapes (`state == 'CRITICAL'`, `!ack`, `a && b`).
 
     Same results as jmespath's interpreter, which handles everything else (functions and
     ordering comparisons, whose semantics differ between jmespath versions). None: not handled.
+    With `functions`, also `join`, `to_string` and list multi-selects, which may raise as
+    jmespath does (filters leave them to jmespath, whose failures they turn into "no match").
     """
     kind = node["type"]
     children = node["children"]
+    if functions and kind == "function_expression" and node["value"] in _FAST_FUNCTIONS:
+        arity, function = _FAST_FUNCTIONS[node["value"]]
+        arguments = [_fast_condition(child, functions=True) for child in children]
+        if len(arguments) != arity or any(a is None for a in arguments):
+            return None
+        return lambda element: function(*(argument(element) for argument in arguments))
+    if functions and kind == "multi_select_list":
+        items = [_fast_condition(child, functions=True) for child in children]
+        if any(item is None for item in items):
+            return None
+        return lambda element: None if element is None else [item(element) for item in items]
     if kind == "literal":
         constant = node["value"]
         return lambda element: constant
@@ -456,7 +503,7 @@ def _fast_condition(node: _Node) -> Callable[[Any], Any] | None:
         "or_expression",
     ):
         return None
-    parts = [_fast_condition(child) for child in children]
+    parts = [_fast_condition(child, functions=functions) for child in children]
     if any(part is None for part in parts):
         return None
     if kind == "subexpression" and all(child["type"] == "field" for child in children):
