@@ -47,7 +47,7 @@ def test_allow_keeps_only_selected_places_and_reports_removals_without_names():
     )
     assert out.payload == {"message_type": "CRITICAL", "entity_id": "e", "vo_annotate.s.Note": "n"}
     assert [e.to_dict() for e in out.audit] == [
-        {"rule": "al", "action": "allow", "path": "*", "count": 2}
+        {"rule": "al", "action": "allow", "path": "@", "count": 2}
     ]
 
 

@@ -56,17 +56,17 @@ def _single_select(rule: RuleSpec, options: Options) -> Path:
 class Drop:
     def __call__(self, doc: Any, places: list[Path] | None, report: Report) -> Any:
         assert places is not None
-        pruned = prune(places)
-        for place in pruned:
+        doc, removed = delete_at(doc, places)
+        for place in removed:
             report(place, 1)
-        return delete_at(doc, pruned)[0]
+        return doc
 
 
 @dataclass(frozen=True)
 class Allow:
     def __call__(self, doc: Any, places: list[Path] | None, report: Report) -> Any:
         assert places is not None
-        return keep_only(doc, places, on_removed=lambda path: report(path, 1))
+        return keep_only(doc, places, on_removed=report)
 
 
 @dataclass(frozen=True)

@@ -77,16 +77,17 @@ def prune(paths: Iterable[Path]) -> list[Path]:
     return [p for p in unique if not any(p[:i] in present for i in range(len(p)))]
 
 
-def delete_at(doc: Any, paths: Iterable[Path]) -> tuple[Any, int]:
-    """Remove every path; returns the new root (None if the root was removed) and a count.
+def delete_at(doc: Any, paths: Iterable[Path]) -> tuple[Any, list[Path]]:
+    """Remove every path; returns the new root (None if the root was removed) and the paths
+    that were removed.
 
     Object keys go first (that shifts nothing), then list items from the highest index down,
     so every path still names what it named when it was found.
     """
     pruned = prune(paths)
     if () in pruned:
-        return None, 1
-    count = 0
+        return None, [()]
+    removed: list[Path] = []
     items: list[Path] = []
     for path in pruned:
         last = path[-1]
@@ -96,34 +97,31 @@ def delete_at(doc: Any, paths: Iterable[Path]) -> tuple[Any, int]:
         parent = get_at(doc, path[:-1])
         if isinstance(parent, dict) and last in parent:
             del parent[last]
-            count += 1
+            removed.append(path)
     items.sort(key=lambda p: tuple((0, s) if isinstance(s, int) else (1, s) for s in p))
     for path in reversed(items):
         parent = get_at(doc, path[:-1])
         last = path[-1]
         if isinstance(parent, list) and isinstance(last, int) and 0 <= last < len(parent):
             del parent[last]
-            count += 1
-    return doc, count
+            removed.append(path)
+    return doc, removed
 
 
-def keep_only(doc: Any, paths: Iterable[Path], on_removed: Callable[[Path], None]) -> Any:
+def keep_only(doc: Any, paths: Iterable[Path], on_removed: Callable[[Path, int], None]) -> Any:
     """A new document holding only `paths` (and the containers leading to them).
 
-    Lists keep the kept items in order, without gaps. `on_removed` is told each place that
-    was cut off, at the level where it was cut.
+    Lists keep the kept items in order, without gaps. `on_removed(container, n)` is told,
+    once per container, how many of its places were cut off (the root itself: `((), 1)`).
     """
     kept = prune(paths)
     if () in kept:
         return doc
-    if isinstance(doc, dict) and all(len(path) == 1 for path in kept):
+    if type(doc) is dict and all(len(path) == 1 for path in kept):
         keep = {path[0] for path in kept}
-        out = {}
-        for key, value in doc.items():
-            if key in keep:
-                out[key] = value
-            else:
-                on_removed((key,))
+        out = {key: value for key, value in doc.items() if key in keep}
+        if len(out) < len(doc):
+            on_removed((), len(doc) - len(out))
         return out
     tree: dict[Any, Any] = {}
     for path in kept:
@@ -139,21 +137,21 @@ def keep_only(doc: Any, paths: Iterable[Path], on_removed: Callable[[Path], None
                 if key in shape:
                     sub = shape[key]
                     out_d[key] = item if sub is None else build(item, sub, (*path, key))
-                else:
-                    on_removed((*path, key))
+            if len(out_d) < len(value):
+                on_removed(path, len(value) - len(out_d))
             return out_d
         out_l = []
         for index, item in enumerate(value):
             if index in shape:
                 sub = shape[index]
                 out_l.append(item if sub is None else build(item, sub, (*path, index)))
-            else:
-                on_removed((*path, index))
+        if len(out_l) < len(value):
+            on_removed(path, len(value) - len(out_l))
         return out_l
 
-    if isinstance(doc, dict | list):
+    if isinstance(doc, (dict, list)):
         return build(doc, tree, ())
-    on_removed(())
+    on_removed((), 1)
     return None
 
 
