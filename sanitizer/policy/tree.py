@@ -74,7 +74,9 @@ def prune(paths: Iterable[Path]) -> list[Path]:
     if len(unique) < 2:
         return unique
     present = set(unique)
-    return [p for p in unique if not any(p[:i] in present for i in range(len(p)))]
+    if () in present:
+        return [()]
+    return [p for p in unique if len(p) == 1 or not any(p[:i] in present for i in range(1, len(p)))]
 
 
 def delete_at(doc: Any, paths: Iterable[Path]) -> tuple[Any, list[Path]]:
