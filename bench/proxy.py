@@ -5,7 +5,8 @@ Run: .venv/bin/python bench/proxy.py [--alerts 3000] [--concurrency 32] [--plain
 Starts a minimal upstream sink (uvicorn, answers 202) and the proxy as real processes on
 127.0.0.1, posts a ~3 KB Nagios-style alert `--alerts` times at `--concurrency`, and prints
 alerts/s accepted (202 = durably queued), p50/p99 request latency, and how long delivery took
-to drain the spool; then a paced load at `--rate` for the latency the policy adds below
+to drain the spool (with the aiohttp upstream transport, and once with httpx's default
+transport for comparison); then a paced load at `--rate` for the latency the policy adds below
 saturation. `--plain` runs uvicorn with its pure-Python loop and HTTP parser instead
 of uvloop/httptools. Goals (issue 3): Nagios >= 0.85x the empty policy's throughput,
 >= 1,000 alerts/s durable, p99 added by the policy <= 2 ms. The load is bounded by count.
@@ -149,7 +150,12 @@ def main() -> None:
         results = {}
         paced = {}
         with tempfile.TemporaryDirectory() as tmp:
-            for name, policy in (("empty policy", None), ("nagios policy", "nagios")):
+            scenarios = (
+                ("empty policy", None, "aiohttp"),
+                ("empty, httpx transport", None, "default"),
+                ("nagios policy", "nagios", "aiohttp"),
+            )
+            for name, policy, transport in scenarios:
                 workdir = Path(tmp) / name.replace(" ", "-")
                 workdir.mkdir()
                 policy_path = ROOT / "rules/nagios.yaml"
@@ -160,7 +166,7 @@ def main() -> None:
                     f"spool: {{path: spool}}\n"
                     f"routes:\n  bench:\n    credentials: [{{env: INBOUND_TOKEN}}]\n"
                     f"    policy: {policy_path}\n"
-                    f"    upstream: {{type: webhook, url: '{sink_url}'}}\n"
+                    f"    upstream: {{type: webhook, url: '{sink_url}', transport: {transport}}}\n"
                 )
                 proxy = start_proxy(workdir, config, args=("--loop", loop, "--http", http))
                 try:
@@ -176,6 +182,10 @@ def main() -> None:
                     )
                     drain = wait_drained(proxy)
                     results[name] = report(name, args.alerts, elapsed, latencies, statuses, drain)
+                    print(
+                        f"{'':<22} delivered {args.alerts / (elapsed + drain):8,.0f} alerts/s "
+                        f"end to end (upstream transport: {transport})"
+                    )
                     count = int(args.rate * 5)
                     elapsed, latencies, statuses = asyncio.run(
                         load(url, body, count, args.concurrency, headers, rate=args.rate)
