@@ -52,6 +52,7 @@ from __future__ import annotations
 import bisect
 import functools
 import ipaddress
+import itertools
 import re
 import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -190,7 +191,7 @@ def _find_email(text: str) -> list[Span]:
     """
     if "@" not in text:
         return []
-    if 64 * text.count("@") > len(text):  # dense: one scan costs less than many tries
+    if text.count("@") > max(16, len(text) // 64):  # dense: one scan costs less than tries
         return [m.span() for m in _EMAIL_RE.finditer(text)]
     spans = []
     end = 0
@@ -245,15 +246,15 @@ def _find_mac(text: str) -> list[Span]:
     """
     if len(text) < 14:  # the shortest address, 0123.4567.89ab
         return []
+    most = max(16, len(text) // 32)  # more tries than that cost more than one scan
     starts: list[int] = []
     for separator, hint, offset in _MAC_HINTS:
         first = hint.search(text) if separator in text else None
         if first:
-            starts += [m.start() - offset for m in hint.finditer(text, first.start())]
-    if not starts:
-        return []
-    if 32 * len(starts) > len(text):  # dense: one scan costs less than many tries
-        return [m.span() for m in _MAC_RE.finditer(text)]
+            found = itertools.islice(hint.finditer(text, first.start()), most + 1 - len(starts))
+            starts += [m.start() - offset for m in found]
+            if len(starts) > most:
+                return [m.span() for m in _MAC_RE.finditer(text)]
     return [
         match.span()
         for start in sorted(set(starts))
