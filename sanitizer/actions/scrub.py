@@ -11,7 +11,7 @@ import re
 from sanitizer.actions.base import BuildContext, Effect, Options, RewriteStrings
 from sanitizer.detectors import DETECTORS, Scrubber
 from sanitizer.errors import PolicyError
-from sanitizer.policy.schema import RuleSpec
+from sanitizer.policy.schema import RuleSpec, compile_regex
 
 
 def compile_patterns(options: Options, label: str) -> list[tuple[re.Pattern[str], str]]:
@@ -26,14 +26,7 @@ def compile_patterns(options: Options, label: str) -> list[tuple[re.Pattern[str]
         field = "pattern" if isinstance(raw, str) else f"pattern[{index}]"
         if not isinstance(source, str) or not source:
             raise options.error("must be a non-empty regular expression string", field=field)
-        try:
-            compiled = re.compile(source)
-        except re.error as exc:
-            raise options.error(
-                f"is not a valid regular expression ({exc.msg} at position {exc.pos}); "
-                "in YAML, single-quote patterns so backslashes stay as written",
-                field=field,
-            ) from None
+        compiled = compile_regex(source, rule=options.rule_id, field=field)
         if compiled.match(""):
             raise options.error(
                 "matches the empty string, so it would match everywhere; make it require "

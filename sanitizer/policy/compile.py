@@ -7,7 +7,6 @@ resolved to material, options type-checked.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -20,7 +19,7 @@ from sanitizer.errors import PolicyError
 from sanitizer.keys import Key
 from sanitizer.policy.apply import CompiledRule, KeyLocator, Locator, Policy
 from sanitizer.policy.places import compile_expression, compile_selector
-from sanitizer.policy.schema import PolicySpec, RuleSpec
+from sanitizer.policy.schema import PolicySpec, RuleSpec, compile_regex
 
 
 def _compile_when(rule: RuleSpec) -> Callable[[Any], Any] | None:
@@ -58,15 +57,7 @@ def _compile_locator(rule: RuleSpec, selection: str) -> Locator | None:
             raise exc.located(rule=rule.id, field=field) from None
     key_locator = None
     if rule.keys is not None:
-        try:
-            key_locator = KeyLocator(re.compile(rule.keys))
-        except re.error as exc:
-            raise PolicyError(
-                f"is not a valid regular expression ({exc.msg} at position {exc.pos}); "
-                "in YAML, single-quote patterns so backslashes stay as written",
-                rule=rule.id,
-                field="keys",
-            ) from None
+        key_locator = KeyLocator(compile_regex(rule.keys, rule=rule.id, field="keys"))
     return Locator(tuple(selectors), key_locator)
 
 

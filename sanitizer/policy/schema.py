@@ -42,6 +42,19 @@ class PolicySpec:
     guard: tuple[str, ...]
 
 
+def compile_regex(source: str, *, rule: str | None, field: str) -> re.Pattern[str]:
+    """Compile a regex written in a policy, or refuse it naming the rule and field."""
+    try:
+        return re.compile(source)
+    except re.error as exc:
+        raise PolicyError(
+            f"is not a valid regular expression ({exc.msg} at position {exc.pos}); "
+            "in YAML, single-quote patterns so backslashes stay as written",
+            rule=rule,
+            field=field,
+        ) from None
+
+
 def _expect_str(value: Any, *, rule: str | None, field: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise PolicyError("must be a non-empty string", rule=rule, field=field)
