@@ -1,0 +1,51 @@
+"""What every detector shares: the span type, the detector record, and small helpers.
+
+A detector is a function ``find(text) -> [(start, end), ...]`` returning ascending,
+non-overlapping spans. Pure: no I/O, no state.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+__all__ = ["DIGIT", "Detector", "Finder", "Span", "run_length_before", "union"]
+
+Span = tuple[int, int]
+Finder = Callable[[str], list[Span]]
+
+DIGIT = re.compile(r"[0-9]")
+
+
+@dataclass(frozen=True)
+class Detector:
+    """A built-in detector: its name in policies, the label that replaces a match, its finder."""
+
+    name: str
+    label: str
+    find: Finder
+
+
+def union(spans: Iterable[Span]) -> list[Span]:
+    """Sorted, merged spans (overlapping ones joined; touching ones kept apart)."""
+    merged: list[Span] = []
+    for start, end in sorted(spans):
+        if merged and start < merged[-1][1]:
+            if end > merged[-1][1]:
+                merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def run_length_before(text: str, position: int, run: re.Pattern[str]) -> int:
+    """How many characters right before `position` `run` takes: it is matched on the text
+    read backwards, in windows that grow fourfold, so the cost follows the run's length."""
+    width = 64
+    while True:
+        low = max(0, position - width)
+        length = run.match(text[low:position][::-1]).end()
+        if length < position - low or low == 0:
+            return length
+        width *= 4
