@@ -20,11 +20,19 @@ DIGIT = re.compile(r"[0-9]")
 
 @dataclass(frozen=True)
 class Detector:
-    """A built-in detector: its name in policies, the label that replaces a match, its finder."""
+    """A built-in detector: its name in policies, the label that replaces a match, its finder.
+
+    `replace`, when set, computes the replacement from the matched text instead of the fixed
+    label (a keyed pseudonym that keeps part of the match readable); it must never return
+    text the same detector finds again. `summary` is the one line `check` and the README
+    show.
+    """
 
     name: str
     label: str
     find: Finder
+    summary: str = ""
+    replace: Callable[[str], str] | None = None
 
 
 def union(spans: Iterable[Span]) -> list[Span]:

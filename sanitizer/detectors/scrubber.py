@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Protocol
 
-from sanitizer.detectors.base import Span
+from sanitizer.detectors.base import Detector, Finder, Span
 from sanitizer.detectors.registry import DETECTORS
 from sanitizer.errors import PolicyError
 
 __all__ = ["Scrubber"]
 
 
-def _pattern_finder(pattern: re.Pattern[str]) -> Callable[[str], list[Span]]:
+class TextPattern(Protocol):
+    """A compiled custom pattern: `re.Pattern` or an RE2 pattern (same search API)."""
+
+    def search(self, text: str, pos: int = ..., /) -> _Match | None: ...
+
+    def finditer(self, text: str, pos: int = ..., /) -> Iterator[_Match]: ...
+
+
+class _Match(Protocol):
+    def start(self) -> int: ...
+
+    def end(self) -> int: ...
+
+    def span(self) -> tuple[int, int]: ...
+
+
+Replacement = str | Callable[[str], str]
+
+
+def _pattern_finder(pattern: TextPattern) -> Finder:
     def find(text: str) -> list[Span]:
         first = pattern.search(text)  # cheaper than an empty iteration; most texts have none
         if first is None:
@@ -27,19 +46,26 @@ def _pattern_finder(pattern: re.Pattern[str]) -> Callable[[str], list[Span]]:
 _ROUNDS = 4  # bounded: a custom pattern could match its own label
 
 
-def _replace(text: str, hits: list[tuple[int, int, str]]) -> tuple[str, int]:
+def _replace(
+    text: str, hits: list[tuple[int, int, int]], replacements: Sequence[Replacement]
+) -> tuple[str, int]:
     """`text` with the merged spans of `hits` (see `Scrubber._hits`) replaced, and how many."""
     pieces: list[str] = []
     position = 0
-    start, end, label = hits[0][0], -hits[0][1], hits[0][2]  # the span being merged
-    for next_start, negative_end, next_label in hits[1:]:
+
+    def replacement(start: int, end: int, which: int) -> str:
+        chosen = replacements[which]
+        return chosen if isinstance(chosen, str) else chosen(text[start:end])
+
+    start, end, which = hits[0][0], -hits[0][1], hits[0][2]  # the span being merged
+    for next_start, negative_end, next_which in hits[1:]:
         if next_start < end:
             end = max(end, -negative_end)
             continue
-        pieces += [text[position:start], label]
+        pieces += [text[position:start], replacement(start, end, which)]
         position = end
-        start, end, label = next_start, -negative_end, next_label
-    pieces += [text[position:start], label, text[end:]]
+        start, end, which = next_start, -negative_end, next_which
+    pieces += [text[position:start], replacement(start, end, which), text[end:]]
     return "".join(pieces), len(pieces) // 2
 
 
@@ -47,24 +73,31 @@ class Scrubber:
     """Replace everything the chosen detectors and custom patterns find with their labels."""
 
     def __init__(
-        self, detectors: Sequence[str], patterns: Sequence[tuple[re.Pattern[str], str]] = ()
+        self,
+        detectors: Sequence[str | Detector],
+        patterns: Sequence[tuple[TextPattern, str]] = (),
     ) -> None:
-        finders: list[tuple[str, str, Callable[[str], list[Span]]]] = []
+        """`detectors` are built-in names, or `Detector` records a policy configured itself
+        (an `internal_hostname` that knows the policy's domains and key)."""
+        finders: list[tuple[str, Replacement, Finder]] = []
         seen = set()
-        for name in detectors:
-            detector = DETECTORS.get(name) if isinstance(name, str) else None
+        for item in detectors:
+            detector = item if isinstance(item, Detector) else None
+            if isinstance(item, str):
+                detector = DETECTORS.get(item)
             if detector is None:
-                raise PolicyError(f"unknown detector {name!r}; choose from: {', '.join(DETECTORS)}")
-            if name not in seen:
-                seen.add(name)
-                finders.append((name, detector.label, detector.find))
+                raise PolicyError(f"unknown detector {item!r}; choose from: {', '.join(DETECTORS)}")
+            if detector.name not in seen:
+                seen.add(detector.name)
+                finders.append((detector.name, detector.replace or detector.label, detector.find))
         for pattern, label in patterns:
-            if not isinstance(pattern, re.Pattern) or not isinstance(label, str):
+            if not hasattr(pattern, "finditer") or not isinstance(label, str):
                 raise PolicyError(
                     "a custom pattern must be a compiled regular expression with a text label"
                 )
             finders.append(("pattern", label, _pattern_finder(pattern)))
         self._finders = tuple(finders)
+        self._replacements = tuple(replacement for _, replacement, _ in finders)
 
     def __repr__(self) -> str:
         return f"Scrubber({[name for name, _, _ in self._finders]!r})"
@@ -85,17 +118,18 @@ class Scrubber:
             hits = self._hits(text)
             if not hits:
                 break
-            text, count = _replace(text, hits)
+            text, count = _replace(text, hits, self._replacements)
             total += count
         return text, total
 
-    def _hits(self, text: str) -> list[tuple[int, int, str]]:
-        """Every match as ``(start, -end, label)``, sorted: earliest first, longest on a tie."""
+    def _hits(self, text: str) -> list[tuple[int, int, int]]:
+        """Every match as ``(start, -end, finder index)``, sorted: earliest first, longest on
+        a tie, then the finder listed first."""
         hits = []
-        for _, label, find in self._finders:
+        for which, (_, _, find) in enumerate(self._finders):
             spans = find(text)
             if spans:
-                hits += [(start, -end, label) for start, end in spans]
+                hits += [(start, -end, which) for start, end in spans]
         hits.sort()
         return hits
 
