@@ -1,7 +1,9 @@
-"""Every built-in detector by name, in the order `scrub` and `guard` list them.
+"""Every built-in detector by name, most specific first.
 
-Each family module owns its detectors and exports them as ``DETECTORS``; adding one is a
-line in that module, nothing here.
+Each family module owns its detectors and exports them as ``DETECTORS``. The order here is
+precedence: when two detectors find exactly the same span, the one listed first names it
+(a JWT after ``Bearer`` is labelled ``[JWT]``, not ``[TOKEN]``), and `check` and the README
+list them in this order. A detector not named in `_PRECEDENCE` comes after those that are.
 """
 
 from __future__ import annotations
@@ -21,8 +23,41 @@ from sanitizer.detectors.base import Detector
 
 __all__ = ["DETECTORS"]
 
-_FAMILIES = (personal, network, credentials, vendor_tokens, assignments, hostnames)
+_FAMILIES = (personal, network, hostnames, vendor_tokens, credentials, assignments)
 
-DETECTORS: Mapping[str, Detector] = types.MappingProxyType(
-    {detector.name: detector for family in _FAMILIES for detector in family.DETECTORS}
+_PRECEDENCE = (
+    "email",
+    "phone",
+    "ssn",
+    "iban",
+    "credit_card",
+    "ipv4",
+    "ipv6",
+    "mac",
+    "internal_hostname",
+    "github_token",
+    "gitlab_token",
+    "slack_webhook",
+    "slack_token",
+    "stripe_key",
+    "google_api_key",
+    "sendgrid_key",
+    "npm_token",
+    "pypi_token",
+    "azure_storage_key",
+    "pem_private_key",
+    "jwt",
+    "aws_access_key",
+    "url_credentials",
+    "bearer",
+    "secret_assignment",
 )
+
+
+def _ordered() -> dict[str, Detector]:
+    found = {detector.name: detector for family in _FAMILIES for detector in family.DETECTORS}
+    rank = {name: index for index, name in enumerate(_PRECEDENCE)}
+    return {name: found[name] for name in sorted(found, key=lambda n: rank.get(n, len(rank)))}
+
+
+DETECTORS: Mapping[str, Detector] = types.MappingProxyType(_ordered())

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
 from sanitizer.detectors.base import Detector, Finder, Span
+from sanitizer.detectors.normalize import normalize
 from sanitizer.detectors.registry import DETECTORS
 from sanitizer.errors import PolicyError
 
@@ -98,6 +99,11 @@ class Scrubber:
             finders.append(("pattern", label, _pattern_finder(pattern)))
         self._finders = tuple(finders)
         self._replacements = tuple(replacement for _, replacement, _ in finders)
+        # Ties between equal spans go to the more specific detector (the registry's order).
+        order = list(DETECTORS)
+        self._ranks = tuple(
+            order.index(name) if name in DETECTORS else len(order) for name, _, _ in finders
+        )
 
     def __repr__(self) -> str:
         return f"Scrubber({[name for name, _, _ in self._finders]!r})"
@@ -106,7 +112,10 @@ class Scrubber:
         """`text` with every match replaced, and how many replacements were made.
 
         Overlapping matches (from one or several detectors) are merged and the merged span
-        takes the label of its earliest-starting match, the longest one on a tie.
+        takes the label of its earliest-starting match, the longest one on a tie. Detectors
+        read the text as written and, when it holds escapes, percent-encoding or unusual
+        spaces, also its normal form (`normalize`); matches there replace the original
+        characters they came from.
 
         A replacement can free its neighbour: in ``x@a.b.c@d.com`` or ``...1111::37`` the
         text next to a match only stops matching because it touches that match. So a text
@@ -124,13 +133,20 @@ class Scrubber:
 
     def _hits(self, text: str) -> list[tuple[int, int, int]]:
         """Every match as ``(start, -end, finder index)``, sorted: earliest first, longest on
-        a tie, then the finder listed first."""
+        a tie, then the most specific detector (`registry` order)."""
         hits = []
         for which, (_, _, find) in enumerate(self._finders):
             spans = find(text)
             if spans:
                 hits += [(start, -end, which) for start, end in spans]
-        hits.sort()
+        normal = normalize(text)
+        if normal is not None:
+            for which, (_, _, find) in enumerate(self._finders):
+                for start, end in find(normal.text):
+                    begin, finish = normal.span_in_original(start, end)
+                    hits.append((begin, -finish, which))
+        ranks = self._ranks
+        hits.sort(key=lambda hit: (hit[0], hit[1], ranks[hit[2]]))
         return hits
 
     def first_hit(self, text: str) -> str | None:
@@ -138,4 +154,9 @@ class Scrubber:
         for name, _, find in self._finders:
             if find(text):
                 return name
+        normal = normalize(text)
+        if normal is not None:
+            for name, _, find in self._finders:
+                if find(normal.text):
+                    return name
         return None

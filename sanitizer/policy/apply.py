@@ -123,12 +123,17 @@ def _truthy(value: Any) -> bool:
 
 
 def _walk_text(doc: Any) -> Iterator[tuple[Path, str]]:
-    """Every string value and object key, with the path where it sits."""
+    """Every string value, object key and number (as its JSON text), with its path.
+
+    Numbers are scanned too: a card or phone number sent as a JSON number is still one.
+    """
     stack: list[tuple[Any, Path]] = [(doc, ())]
     while stack:
         node, path = stack.pop()
         if isinstance(node, str):
             yield path, node
+        elif isinstance(node, int | float) and not isinstance(node, bool):
+            yield path, repr(node)
         elif isinstance(node, dict):
             for key, item in node.items():
                 yield (*path, key), key

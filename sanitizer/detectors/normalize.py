@@ -1,0 +1,162 @@
+"""A copy of a text as detectors should read it, with a map back to the original.
+
+Alerts hide secrets behind encodings a sender applied on the way: ``bob%40example.com`` in a
+query string, ``{\\"password\\": \\"x\\"}`` in JSON carried inside a JSON string,
+``\\u0040`` escapes, a non-breaking space between a label and its value, a zero-width space
+pasted into a token. `normalize` undoes these for detection only; the scrubber then maps
+every span found in the normal form back to the original text, so what is replaced is the
+original characters, encodings included, and nothing else changes.
+
+What is undone, in one left-to-right pass (repeated while it changes something, at most
+`ROUNDS` times, for text escaped twice):
+
+* JSON and C escapes: a run of backslashes ending in ``"``, ``'``, ``/``, ``b f n r t`` or
+  ``uXXXX`` becomes the escaped character (``\\\\\\"`` and ``\\"`` both become ``"``), so
+  text escaped once or twice reads as written. A run of backslashes ending otherwise is kept.
+* Percent escapes of printable ASCII (``%40`` is ``@``, ``%3A`` is ``:``); ``%25`` becomes
+  ``%``, so a second round decodes double-encoded text.
+* Unicode spaces (no-break, en/em, thin, ideographic, ...) become a plain space; zero-width
+  characters, the soft hyphen and the byte-order mark are removed.
+
+Every step is a single scan with a pattern whose work per position is bounded (runs are
+taken whole and possessively), so normalising stays linear in the text's length.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+__all__ = ["ROUNDS", "Normalized", "normalize"]
+
+ROUNDS = 3
+
+_SPACES = "\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"
+_INVISIBLE = "\u00ad\u180e\u200b-\u200d\u2060-\u2064\ufeff"
+_UNITS = re.compile(
+    r"\\++(?:u([0-9A-Fa-f]{4})|([\"'/bfnrt]))?"
+    r"|%([2-7][0-9A-Fa-f])"
+    rf"|([{_SPACES}])"
+    rf"|[{_INVISIBLE}]"
+)
+# Cheap test for "nothing to undo", which is the common case.
+_ANY_UNIT = re.compile(rf"[\\%{_SPACES}{_INVISIBLE}]")
+_C_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """The normal form of a text and how to map its spans back to the original.
+
+    `chunks` cover the normal form in order, each ``(start, end, origin, origin_end,
+    unit)``: normal characters ``[start, end)`` came from original ``[origin,
+    origin_end)``, one for one when `unit` is false, all from the whole stretch when it is a
+    decoded unit (an escape, a percent sequence, a removed invisible character).
+    """
+
+    text: str
+    chunks: tuple[tuple[int, int, int, int, bool], ...]
+    _starts: tuple[int, ...]
+
+    def span_in_original(self, start: int, end: int) -> tuple[int, int]:
+        """The original span that holds every character of the normal span [start, end)."""
+        return self.original_start(start), self.original_end(end)
+
+    def original_start(self, index: int) -> int:
+        begin, _, origin, _, unit = self.chunks[self._chunk(index)]
+        return origin if unit else origin + index - begin
+
+    def original_end(self, index: int) -> int:
+        """Where the character before normal position `index` ends in the original."""
+        begin, _, origin, origin_end, unit = self.chunks[self._chunk(index - 1)]
+        return origin_end if unit else origin + index - begin
+
+    def _chunk(self, index: int) -> int:
+        # Zero-width chunks share their start with the chunk after them, which wins here.
+        return bisect.bisect_right(self._starts, index) - 1
+
+
+def _normalized(text: str, chunks: list[tuple[int, int, int, int, bool]]) -> Normalized:
+    return Normalized(text, tuple(chunks), tuple(chunk[0] for chunk in chunks))
+
+
+def normalize(text: str) -> Normalized | None:
+    """The normal form of `text`, or None when it reads the same (the common case)."""
+    if not _ANY_UNIT.search(text):
+        return None
+    current: Normalized | None = None
+    for _ in range(ROUNDS):
+        step = _one_round(current.text if current else text)
+        if step is None:
+            break
+        current = step if current is None else _compose(current, step)
+    return current
+
+
+def _one_round(text: str) -> Normalized | None:
+    pieces: list[str] = []
+    chunks: list[tuple[int, int, int, int, bool]] = []
+    copied = 0  # original position up to which text has been copied
+    produced = 0  # length of the normal form so far
+    for match in _UNITS.finditer(text):
+        decoded = _decode(match)
+        if decoded is None:
+            continue
+        begin, end = match.span()
+        if begin > copied:
+            pieces.append(text[copied:begin])
+            chunks.append((produced, produced + begin - copied, copied, begin, False))
+            produced += begin - copied
+        pieces.append(decoded)
+        chunks.append((produced, produced + len(decoded), begin, end, True))
+        produced += len(decoded)
+        copied = end
+    if not chunks:
+        return None
+    if copied < len(text):
+        pieces.append(text[copied:])
+        chunks.append((produced, produced + len(text) - copied, copied, len(text), False))
+    return _normalized("".join(pieces), chunks)
+
+
+def _decode(match: re.Match[str]) -> str | None:
+    """What one unit stands for, or None when it is kept as it is."""
+    hex4, escaped, percent, space = match.groups()
+    if match.string[match.start()] == "\\":
+        if hex4 is not None:
+            return chr(int(hex4, 16))
+        if escaped is not None:
+            return _C_ESCAPES.get(escaped, escaped)
+        return None
+    if percent is not None:
+        character = chr(int(percent, 16))
+        return character if character.isprintable() else None
+    if space is not None:
+        return " "
+    return ""  # an invisible character
+
+
+def _compose(outer: Normalized, inner: Normalized) -> Normalized:
+    """One map from `inner`'s text (the normal form of `outer.text`) to the original."""
+    chunks: list[tuple[int, int, int, int, bool]] = []
+    for start, end, origin, origin_end, unit in inner.chunks:
+        if unit:
+            chunks.append(
+                (start, end, outer.original_start(origin), outer.original_end(origin_end), True)
+            )
+            continue
+        # A plain stretch of the second round: split it where the first round had chunks.
+        position = origin
+        while position < origin_end:
+            index = outer._chunk(position)
+            o_start, o_end, o_origin, o_origin_end, o_unit = outer.chunks[index]
+            take = min(origin_end, o_end) - position
+            normal = start + position - origin
+            if o_unit:
+                chunks.append((normal, normal + take, o_origin, o_origin_end, True))
+            else:
+                first = o_origin + position - o_start
+                chunks.append((normal, normal + take, first, first + take, False))
+            position += take
+    return _normalized(inner.text, chunks)
