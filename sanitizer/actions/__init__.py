@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sanitizer.actions.addresses import build_mask_ip
 from sanitizer.actions.base import BuildContext, Effect, Options
+from sanitizer.actions.expect import build_expect
 from sanitizer.actions.pseudonyms import build_hash, build_tokenize
 from sanitizer.actions.scrub import build_scrub
 from sanitizer.actions.structure import (
@@ -36,6 +37,7 @@ ACTIONS: dict[str, ActionKind] = {
     "set": ActionKind(build_set, "own"),
     "rename": ActionKind(build_rename, "own"),
     "truncate": ActionKind(build_truncate, "optional"),
+    "expect": ActionKind(build_expect, "required"),
     "mask_ip": ActionKind(build_mask_ip, "optional"),
     "hash": ActionKind(build_hash, "optional"),
     "tokenize": ActionKind(build_tokenize, "optional"),

@@ -1,0 +1,102 @@
+"""The `expect` action: each selected value has the type its receiver expects, or goes.
+
+A receiver shows what it is sent. A sender that puts an object where a state name belongs
+(`"HOSTSTATE": {"raw": ...}`) or a list of raw log lines where a title belongs would have
+that whole subtree stored upstream, and text actions only rewrite the strings inside it.
+`expect` keeps a selected value only when it has one of the listed types (and, for
+strings, at most `max_length` characters); any other value is removed (`on_mismatch:
+drop`, the default) or the alert is refused (`on_mismatch: refuse`).
+
+Types: ``string``, ``number`` (not a boolean), ``integer``, ``boolean``, ``null``,
+``object``, ``array``, ``scalar`` (string, number, boolean or null), and ``digits`` (a
+string of 1-20 ASCII digits, as senders write Unix times).
+
+    - {id: flat-fields, action: expect, select: '*', type: scalar}
+    - {id: state-is-a-name, action: expect, select: HOSTSTATE, type: string, max_length: 32}
+    - {id: time, action: expect, select: TIMET, type: [number, digits]}
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sanitizer.actions.base import BuildContext, Effect, Options, Report
+from sanitizer.errors import RuleFailed
+from sanitizer.policy.schema import RuleSpec
+from sanitizer.policy.tree import Path, delete_at, get_at
+
+__all__ = ["TYPES", "build_expect"]
+
+_DIGITS = re.compile(r"[0-9]{1,20}")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+TYPES: dict[str, Callable[[Any], bool]] = {
+    "string": lambda v: isinstance(v, str),
+    "number": _is_number,
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+    "scalar": lambda v: v is None or isinstance(v, str | bool) or _is_number(v),
+    "digits": lambda v: isinstance(v, str) and _DIGITS.fullmatch(v) is not None,
+}
+
+
+@dataclass(frozen=True)
+class Expect:
+    accepts: tuple[Callable[[Any], bool], ...]
+    max_length: int | None
+    refuse: bool
+    rule_id: str
+
+    def fits(self, value: Any) -> bool:
+        if not any(accept(value) for accept in self.accepts):
+            return False
+        return (
+            self.max_length is None or not isinstance(value, str) or (len(value) <= self.max_length)
+        )
+
+    def __call__(self, doc: Any, places: list[Path] | None, report: Report) -> Any:
+        assert places is not None
+        wrong = [place for place in places if not self.fits(get_at(doc, place))]
+        if not wrong:
+            return doc
+        if self.refuse:
+            raise RuleFailed(
+                f"rule {self.rule_id!r} (expect): a selected value has a type this receiver "
+                "does not take; send it as the policy expects, or set on_mismatch: drop",
+                rule=self.rule_id,
+            )
+        doc, removed = delete_at(doc, wrong)
+        for place in removed:
+            report(place, 1)
+        return doc
+
+
+def build_expect(rule: RuleSpec, options: Options, context: BuildContext) -> Effect:
+    del context
+    describe = f"a type or a list of types from: {', '.join(TYPES)}"
+    raw = options.get("type", (str, list), describe=describe)
+    names = [raw] if isinstance(raw, str) else raw
+    if not names or any(not isinstance(name, str) or name not in TYPES for name in names):
+        raise options.error(f"must be {describe}", field="type")
+    max_length = None
+    if options.has("max_length"):
+        max_length = options.get_int("max_length", None, 1, 1 << 20)
+    on_mismatch = options.get(
+        "on_mismatch", str, "drop", describe="'drop' (remove the value) or 'refuse'"
+    )
+    if on_mismatch not in ("drop", "refuse"):
+        raise options.error("must be 'drop' (remove the value) or 'refuse'", field="on_mismatch")
+    options.finish()
+    return Expect(
+        tuple(TYPES[name] for name in names), max_length, on_mismatch == "refuse", rule.id
+    )
