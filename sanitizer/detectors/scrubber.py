@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
@@ -45,6 +46,8 @@ def _pattern_finder(pattern: TextPattern) -> Finder:
 
 
 _ROUNDS = 4  # bounded: a custom pattern could match its own label
+_SHORT = 256  # strings up to this length have their results cached
+_CACHED_STRINGS = 4096
 
 
 def _replace(
@@ -104,6 +107,10 @@ class Scrubber:
         self._ranks = tuple(
             order.index(name) if name in DETECTORS else len(order) for name, _, _ in finders
         )
+        # Alerts repeat their short strings (keys, states, host names) from one alert to the
+        # next: their results are remembered, in memory only, least recently used first out.
+        self._scrub_short = functools.lru_cache(maxsize=_CACHED_STRINGS)(self._scrub)
+        self._first_hit_short = functools.lru_cache(maxsize=_CACHED_STRINGS)(self._first_hit)
 
     def __repr__(self) -> str:
         return f"Scrubber({[name for name, _, _ in self._finders]!r})"
@@ -122,6 +129,11 @@ class Scrubber:
         that changed is scanned again (at most `_ROUNDS` times in all), which makes the
         output pass a guard built from the same detectors.
         """
+        if len(text) <= _SHORT:
+            return self._scrub_short(text)
+        return self._scrub(text)
+
+    def _scrub(self, text: str) -> tuple[str, int]:
         total = 0
         for _ in range(_ROUNDS):
             hits = self._hits(text)
@@ -151,6 +163,11 @@ class Scrubber:
 
     def first_hit(self, text: str) -> str | None:
         """Name of the first configured detector (or "pattern") that matches, else None."""
+        if len(text) <= _SHORT:
+            return self._first_hit_short(text)
+        return self._first_hit(text)
+
+    def _first_hit(self, text: str) -> str | None:
         for name, _, find in self._finders:
             if find(text):
                 return name
