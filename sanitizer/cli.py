@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from sanitizer import __version__, jsonio
@@ -19,6 +20,7 @@ from sanitizer.loader import load_policy
 from sanitizer.policy.apply import Policy
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+_CONTRACTED = ["victorops", "bigpanda", "pagerduty"]  # upstream types with a contract
 
 _MAIN_EPILOG = """\
 examples:
@@ -43,8 +45,7 @@ def _load(path: str) -> Policy:
         _fail(exc.message)
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    policy = _load(args.policy)
+def _rule_lines(policy: Policy) -> None:
     print(f"policy {policy.name!r}: {len(policy.rules)} rules, valid")
     for key in policy.keys:
         print(f"  key {key.name}: id {key.id}")
@@ -61,20 +62,93 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"  {number:>2}. {rule.id:<28} {rule.action:<9} {scope}{condition}")
     if policy.guard_names:
         print(f"  guard: {', '.join(policy.guard_names)}")
+
+
+def _test_files(policy_path: str, given: list[str] | None) -> list[Path]:
+    from sanitizer.policytest import tests_for_policy
+
+    if not given:
+        return tests_for_policy(policy_path)
+    files: list[Path] = []
+    for name in given:
+        path = Path(name)
+        if path.is_dir():
+            files.extend(tests_for_policy(policy_path, path))
+        elif path.is_file():
+            files.append(path)
+        else:
+            _fail(f"--tests {name}: no such file or directory; give a test file or a folder")
+    if not files:
+        _fail(
+            "--tests: no test file there names this policy in its 'policy:' field; "
+            "give the test files of this policy"
+        )
+    return files
+
+
+def _untested(policy_path: str, given: list[str] | None, skip: set[tuple[str, str]]) -> list[str]:
+    """Warnings from running the policy's own tests: what no case ever reached."""
+    from sanitizer.policytest import exercise
+
+    files = _test_files(policy_path, given)
+    if not files:
+        folder = Path(policy_path).resolve().parent / "tests"
+        print(
+            f"  tests: none name this policy in {folder}; give --tests to check which "
+            "selectors the cases reach"
+        )
+        return []
+    runs, problems = exercise(files)
+    warnings = [f"tests unusable: {problem}" for problem in problems]
+    run = runs.get(Path(policy_path).resolve())
+    if run is None:
+        if given and not problems:
+            _fail(
+                "--tests: those test files name another policy in their 'policy:' field; "
+                "give the test files of this policy"
+            )
+        return warnings
+    shown = ", ".join(str(path) for path in run.files)
+    print(f"  tests: {run.cases} case{'s' if run.cases != 1 else ''} in {shown}")
+    source = f"in the policy's tests ({run.cases} cases)"
+    for finding in run.coverage.not_exercised():
+        if (finding.rule, finding.what) in skip:
+            continue
+        if finding.what:
+            warnings.append(f"{finding.where()}: never matches anything {source}")
+        else:
+            warnings.append(f"{finding.where()}: {finding.problem} {source}")
+    return warnings
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from sanitizer.policy.analysis import unreachable
+
+    policy = _load(args.policy)
+    _rule_lines(policy)
+    static = unreachable(policy)
+    warnings = [str(finding) for finding in static]
+    skip = {(finding.rule, finding.what) for finding in static}
+    warnings += _untested(args.policy, args.tests, skip)
     if args.upstream:
         from sanitizer.contracts import check_policy_against
 
-        warnings = check_policy_against(policy, args.upstream)
-        for warning in warnings:
-            print(f"warning: {warning}")
-        if not warnings:
+        upstream = check_policy_against(policy, args.upstream)
+        warnings += upstream
+        if not upstream:
             print(f"  {args.upstream} contract: no required field is provably removed")
+    for warning in warnings:
+        print(f"warning: {warning}")
+    if warnings and args.strict:
+        print(
+            f"sanitizer: {len(warnings)} warning(s) and --strict; fix them or drop --strict",
+            file=sys.stderr,
+        )
+        return EXIT_REFUSED
     return EXIT_OK
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from sanitizer.policytest import run_test_files
 
     files: list[Path] = []
@@ -83,7 +157,7 @@ def cmd_test(args: argparse.Namespace) -> int:
         files.extend(sorted(path.glob("*.yaml")) if path.is_dir() else [path])
     if not files:
         _fail("no test files found; give YAML test files or directories holding them")
-    failures = run_test_files(files, out=sys.stdout)
+    failures = run_test_files(files, out=sys.stdout, strict=args.strict)
     return EXIT_REFUSED if failures else EXIT_OK
 
 
@@ -108,12 +182,19 @@ def cmd_apply(args: argparse.Namespace) -> int:
         _fail(f"input refused: {exc.message}")
     try:
         result = policy.apply(doc)
+        payload = result.payload
+        if args.upstream:
+            from sanitizer.contracts import contract_for
+
+            contract = contract_for(args.upstream)
+            if contract is not None:
+                payload = contract.check(payload)
     except Refusal as exc:
         _fail(f"refused: {exc.message}", EXIT_REFUSED)
     if args.audit:
         for entry in result.audit:
             print(jsonio.dumps(entry.to_dict()), file=sys.stderr)
-    sys.stdout.write(jsonio.dumps(result.payload, indent=2 if args.pretty else None) + "\n")
+    sys.stdout.write(jsonio.dumps(payload, indent=2 if args.pretty else None) + "\n")
     return EXIT_OK
 
 
@@ -280,9 +361,17 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("policy", metavar="POLICY", help="policy YAML file")
     check.add_argument(
         "--upstream",
-        choices=["victorops", "bigpanda", "pagerduty"],
+        choices=_CONTRACTED,
         help="also warn when the policy can never produce a field this upstream requires",
     )
+    check.add_argument(
+        "--tests",
+        metavar="PATH",
+        action="append",
+        help="policy test files (or folders of them) to run, to warn about selectors no case "
+        "reaches (repeatable; default: the files in tests/ beside the policy that name it)",
+    )
+    check.add_argument("--strict", action="store_true", help="exit 1 when there is any warning")
 
     test = _command(
         sub,
@@ -294,6 +383,11 @@ def build_parser() -> argparse.ArgumentParser:
         "  sanitizer test rules/tests/\n  sanitizer test my-policy.tests.yaml",
     )
     test.add_argument("paths", metavar="PATH", nargs="+", help="test files or directories")
+    test.add_argument(
+        "--strict",
+        action="store_true",
+        help="also fail when a rule never ran or a selector never matched in any case",
+    )
 
     apply = _command(
         sub,
@@ -307,6 +401,11 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("policy", metavar="POLICY", help="policy YAML file")
     apply.add_argument(
         "input", metavar="FILE", nargs="?", default="-", help="JSON alert file, or - for stdin"
+    )
+    apply.add_argument(
+        "--upstream",
+        choices=_CONTRACTED,
+        help="then check this receiver's contract, as the proxy does; a refusal exits 1",
     )
     apply.add_argument("--audit", action="store_true", help="print audit records to stderr")
     apply.add_argument("--pretty", action="store_true", help="indent the output")

@@ -8,17 +8,31 @@ before it is queued: an alert that breaks it is refused with a `Refusal` whose r
 422 naming the check and `on_refusal: notify` applies as for any refusal.
 
 victorops   `message_type` present, one of CRITICAL, WARNING, ACKNOWLEDGEMENT, INFO,
-            RECOVERY, OK (any case); `entity_id` at most 512 characters, `state_message` at
-            most 20,480, every other top-level string at most 1,024.
+            RECOVERY, OK (any case); `entity_id` a string of at most 512 characters,
+            `state_message` at most 20,480, every other top-level string at most 1,024.
+            Types: `entity_display_name`, `state_message`, `monitoring_tool`, `ack_msg`,
+            `ack_author`, `routing_key` and annotations (`vo_annotate.*`) strings;
+            `state_start_time` and `timestamp` a number or a string of digits (epoch
+            seconds); `entity_is_host` a boolean.
 bigpanda    a flat object (no nested objects or lists); `status` one of ok, critical,
             warning, unknown, acknowledged; a primary property: the field `primary_property`
             names, else one of host, service, application, device; `secondary_property`, when
-            given, names a present field; `description` at most 2,048 characters.
+            given, names a present field; `description` at most 2,048 characters. Types:
+            `host`, `service`, `application`, `device`, `check`, `description` strings,
+            `timestamp` a number or a string of digits.
 pagerduty   `event_action` one of trigger, acknowledge, resolve (missing means trigger: the
             pagerduty upstream sends that); a trigger needs `payload.summary` (at most 1,024
             characters), `payload.source` and `payload.severity` (critical, error, warning,
-            info); `dedup_key`, when present, at most 255 characters.
+            info); `dedup_key`, when present, a string of at most 255 characters. Types, as
+            the Events v2 schema has them: `payload.summary`, `.source`, `.timestamp` (ISO
+            8601 text), `.component`, `.group`, `.class`, `client` and `client_url` strings;
+            `payload.custom_details` anything (an object, typically); `images` and `links`
+            lists of objects.
 webhook, capture: no contract (`contract_for` returns None).
+
+A typed field holding a value of another JSON type (an object or list where text belongs, a
+string where a boolean belongs) is refused with the check ``<field>:type``, e.g.
+``contract:victorops:state_message:type``; a null counts as the field not being given.
 
 Fixes instead of refusals. With `truncate=True` (the default) an over-long text field is cut
 to its limit, ending with `marker`, rather than refused; with `truncate=False` it is refused.
@@ -37,10 +51,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from sanitizer.actions.structure import Allow, Drop, Rename, SetValue, Truncator
+from sanitizer.actions.structure import Truncator
 from sanitizer.errors import ConfigError, Refusal
+from sanitizer.policy.analysis import UNKNOWN, compatible, footprint
 from sanitizer.policy.tree import copy_json, get_at
 
 if TYPE_CHECKING:
@@ -89,6 +104,92 @@ PAGERDUTY_SUMMARY_MAX = 1_024
 PAGERDUTY_DEDUP_KEY_MAX = 255
 
 _NOT_FORWARDED = "the alert was not forwarded"
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _is_epoch(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    return isinstance(value, str) and value.isascii() and value.isdigit()
+
+
+def _is_boolean(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
+def _is_list_of_objects(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, dict) for item in value)
+
+
+@dataclass(frozen=True)
+class _Type:
+    """A JSON type a field must have: a test, its name in messages, how to produce it."""
+
+    test: Callable[[Any], bool]
+    name: str
+    fix: str
+
+
+_TEXT = _Type(_is_text, "a string", "build it with a `set` rule, e.g. expr: to_string(...)")
+_EPOCH = _Type(
+    _is_epoch,
+    "a number or a string of digits (epoch seconds)",
+    "`set` it from the sender's epoch time, or drop it",
+)
+_BOOLEAN = _Type(_is_boolean, "true or false", "build it with a `set` rule, e.g. expr: '!field'")
+_OBJECTS = _Type(_is_list_of_objects, "a list of objects", "drop it or build it with `set`")
+
+_VICTOROPS_TYPES: dict[str, _Type] = {
+    "entity_display_name": _TEXT,
+    "state_message": _TEXT,
+    "monitoring_tool": _TEXT,
+    "ack_msg": _TEXT,
+    "ack_author": _TEXT,
+    "routing_key": _TEXT,
+    "state_start_time": _EPOCH,
+    "timestamp": _EPOCH,
+    "entity_is_host": _BOOLEAN,
+}
+_BIGPANDA_TYPES: dict[str, _Type] = {
+    "host": _TEXT,
+    "service": _TEXT,
+    "application": _TEXT,
+    "device": _TEXT,
+    "check": _TEXT,
+    "description": _TEXT,
+    "timestamp": _EPOCH,
+}
+_PAGERDUTY_TYPES: dict[str, _Type] = {
+    "client": _TEXT,
+    "client_url": _TEXT,
+    "images": _OBJECTS,
+    "links": _OBJECTS,
+}
+_PAGERDUTY_PAYLOAD_TYPES: dict[str, _Type] = {
+    "summary": _TEXT,
+    "source": _TEXT,
+    "timestamp": _TEXT,
+    "component": _TEXT,
+    "group": _TEXT,
+    "class": _TEXT,
+}
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object"
 
 
 @dataclass(frozen=True)
@@ -199,6 +300,19 @@ class Contract:
             )
         work.write(path, _cut(value, limit, self.marker))
 
+    def _types(self, doc: dict[str, Any], types: dict[str, _Type], prefix: str = "") -> None:
+        """Refuse a field of `types` that holds another JSON type (null counts as absent)."""
+        for key, kind in types.items():
+            value = doc.get(key)
+            if value is not None and not kind.test(value):
+                self._type_error(f"{prefix}{key}", key, value, kind)
+
+    def _type_error(self, name: str, check: str, value: Any, kind: _Type) -> NoReturn:
+        raise self._refuse(
+            f"{check}:type",
+            f"{name!r} must be {kind.name}, not {_json_type(value)}; {kind.fix}",
+        )
+
     def _identity(self, work: _Work, path: Path, limit: int, check: str) -> None:
         value = get_at(work.doc, path, None)
         if value is None:
@@ -247,6 +361,10 @@ def _cut(text: str, limit: int, marker: str) -> str:
 def _check_victorops(contract: Contract, work: _Work) -> None:
     contract._enum(work, ("message_type",), VICTOROPS_MESSAGE_TYPES, "message_type", lower=False)
     contract._identity(work, ("entity_id",), VICTOROPS_ENTITY_ID_MAX, "entity_id")
+    contract._types(work.doc, _VICTOROPS_TYPES)
+    for key, value in work.doc.items():
+        if key.startswith("vo_annotate.") and value is not None and not _is_text(value):
+            contract._type_error("an annotation (vo_annotate.*)", "annotation", value, _TEXT)
     contract._limit_text(
         work, ("state_message",), VICTOROPS_STATE_MESSAGE_MAX, "state_message", "'state_message'"
     )
@@ -276,6 +394,7 @@ def _check_bigpanda(contract: Contract, work: _Work) -> None:
             "policy (`rename` nested fields to top-level ones, then `allow` only those)",
         )
     contract._enum(work, ("status",), BIGPANDA_STATUSES, "status", lower=True)
+    contract._types(doc, _BIGPANDA_TYPES)
     primary = doc.get("primary_property")
     if primary is not None:
         if not _present(doc, primary):
@@ -308,6 +427,7 @@ def _check_pagerduty(contract: Contract, work: _Work) -> None:
         contract._enum(work, ("event_action",), PAGERDUTY_ACTIONS, "event_action", lower=True)
         action = work.doc["event_action"]
     contract._identity(work, ("dedup_key",), PAGERDUTY_DEDUP_KEY_MAX, "dedup_key")
+    contract._types(work.doc, _PAGERDUTY_TYPES)
     payload = work.doc.get("payload")
     if action in (None, "trigger"):
         if not isinstance(payload, dict):
@@ -325,6 +445,8 @@ def _check_pagerduty(contract: Contract, work: _Work) -> None:
                     f"a trigger without it: `set` it in the policy (select: payload.{field})",
                 )
         contract._enum(work, ("payload", "severity"), PAGERDUTY_SEVERITIES, "severity", lower=True)
+    if isinstance(payload, dict):
+        contract._types(payload, _PAGERDUTY_PAYLOAD_TYPES, "payload.")
     if isinstance(work.doc.get("payload"), dict):
         contract._limit_text(
             work, ("payload", "summary"), PAGERDUTY_SUMMARY_MAX, "summary", "'payload.summary'"
@@ -359,16 +481,18 @@ def contract_for(
 # ------------------------------------------------------------------ policy vs. contract
 
 # How `check_policy_against` reads a policy. It follows each required field through the
-# rules in order and warns only about what it can prove from the rules alone:
+# rules in order, reading each rule's footprint (`sanitizer.policy.analysis.footprint`), and
+# warns only about what it can prove from the rules alone:
 #
-# * an unconditional `allow` whose places cannot include the field (every `select` is a
-#   plain path that is not the field or one of its parents, and the `keys` regex matches no
-#   key on the way) removes it; a `select` with a projection or filter might keep it, so it
-#   counts as keeping it;
+# * an unconditional `allow` removes the field unless one of its selectors may name the field
+#   itself or a whole ancestor of it (judged on the selector's shape: `alerts[*].status` can
+#   only name places under `alerts`, and `message_type.x` only keeps part of `message_type`),
+#   or its `keys` regex finds a key on the way;
 # * an unconditional `drop` of the field, of a parent, or of a key its `keys` regex matches,
 #   and an unconditional `rename` away from it, remove it;
-# * a `set` of the field, of a parent or of a child, and a `rename` onto it, may bring it
-#   back (an `expr` can come out null, so this is "may", and a warning is then not given).
+# * a `set` of the field, of a parent or of a child, a `rename` onto it, and a `redact` that
+#   writes an object over a parent, may bring it back (an `expr` can come out null, so this is
+#   "may", and a warning is then not given).
 #
 # A warning is given when the field is removed and nothing after brings it back. A policy
 # that never mentions the field gets no warning: the sender may well send it. Separately, a
@@ -387,19 +511,18 @@ def _keys_hit(rule: CompiledRule, path: Path) -> bool:
     return any(locator.keys.pattern.search(step) for step in path)
 
 
-def _selectors_may_hit(rule: CompiledRule, path: Path) -> bool:
-    """Whether a `select` of the rule may name `path` or a parent of it."""
+def _may_keep(rule: CompiledRule, path: Path) -> bool:
+    """Whether a `select` of the rule may name `path` or an ancestor of it."""
     locator = rule.locator
     if locator is None:
         return False
-    for selector in locator.selectors:
-        static = selector.static_path
-        if static is None or _prefix(static, path):
-            return True
-    return False
+    return any(
+        len(s.pattern) <= len(path) and compatible(s.pattern, path) for s in locator.selectors
+    )
 
 
-def _selectors_surely_hit(rule: CompiledRule, path: Path) -> bool:
+def _surely_names(rule: CompiledRule, path: Path) -> bool:
+    """Whether a `select` of the rule names `path` or an ancestor of it, whatever the alert."""
     locator = rule.locator
     if locator is None:
         return False
@@ -410,35 +533,40 @@ def _selectors_surely_hit(rule: CompiledRule, path: Path) -> bool:
 
 def _removes(rule: CompiledRule, path: Path) -> bool:
     """The rule, if it runs, leaves `path` absent whatever the alert holds."""
-    effect = rule.effect
-    if isinstance(effect, Allow):
-        return not _selectors_may_hit(rule, path) and not _keys_hit(rule, path)
-    if isinstance(effect, Drop):
-        return _selectors_surely_hit(rule, path) or _keys_hit(rule, path)
-    if isinstance(effect, Rename):
-        return _prefix(effect.source, path) and not _prefix(effect.target, path)
-    if isinstance(effect, SetValue) and effect.expr is None and len(effect.path) < len(path):
+    effect = footprint(rule)
+    if effect.removes == "unselected":
+        return not _may_keep(rule, path) and not _keys_hit(rule, path)
+    if effect.removes == "selected":
+        return _surely_names(rule, path) or _keys_hit(rule, path)
+    if effect.moves is not None:
+        return _prefix(effect.moves, path) and not (
+            effect.writes is not None and _prefix(effect.writes, path)
+        )
+    written = effect.writes
+    if written is not None and effect.value is not UNKNOWN and len(written) < len(path):
         marker = object()
-        return _prefix(effect.path, path) and (
-            get_at(effect.value, path[len(effect.path) :], marker) is marker
+        return _prefix(written, path) and (
+            get_at(effect.value, path[len(written) :], marker) is marker
         )
     return False
 
 
 def _may_write(rule: CompiledRule, path: Path) -> bool:
-    effect = rule.effect
-    if isinstance(effect, SetValue):
-        return _prefix(effect.path, path) or _prefix(path, effect.path)
-    if isinstance(effect, Rename):
-        return _prefix(effect.target, path)
+    effect = footprint(rule)
+    written = effect.writes
+    if written is not None and (_prefix(written, path) or _prefix(path, written)):
+        return True
+    if effect.fills and rule.locator is not None:
+        return any(compatible(s.pattern, path) for s in rule.locator.selectors)
     return False
 
 
 def _constant_written(rule: CompiledRule, path: Path) -> tuple[bool, Any]:
-    effect = rule.effect
-    if isinstance(effect, SetValue) and effect.expr is None and _prefix(effect.path, path):
+    effect = footprint(rule)
+    written = effect.writes
+    if written is not None and effect.value is not UNKNOWN and _prefix(written, path):
         marker = object()
-        value = get_at(effect.value, path[len(effect.path) :], marker)
+        value = get_at(effect.value, path[len(written) :], marker)
         if value is not marker:
             return True, value
     return False, None

@@ -28,14 +28,31 @@ present / absent   paths that must / must not exist: a top-level key as written 
 equals             {path: value}: the value at each path; here a path may also be any
                    JMESPath expression, e.g. {"length(state_message)": 1024}
 no_ipv4 / no_ipv6 / no_email   nothing of that kind in any string or key of the output
+not_contains       [values]: none of these survives anywhere in the output, as a substring
+                   of any key or scalar (numbers, true, false and null compared by their
+                   JSON text, so `not_contains: [10.20.30.40, 1795500764]` finds the address
+                   inside a message and the number as a value or inside a string); a failure
+                   names the value by its position in the list and where it was found
 refused            true: the policy must refuse the alert (false: it must not)
 refused_by         the rule id the refusal must name (implies refused)
 same_entity_id_as  another case's name: both outputs have the same `entity_id`
 
-Output: one line per case, details under each failing one, and `N passed, M failed` alone on
-the last line. A test file that cannot be used (bad YAML, unknown field, missing input file,
-a policy that does not load) is reported on one `ERROR` line naming the file and the case,
-and counts as one failure.
+Output: one line per case, details under each failing one, then what no case exercised,
+and `N passed, M failed` alone on the last line. A test file that cannot be used (bad YAML,
+unknown field, missing input file, a policy that does not load) is reported on one `ERROR`
+line naming the file and the case, and counts as one failure.
+
+Not exercised: while the cases run, every rule records whether it ran (its `when` was true)
+and which of its selectors (each `select`, a `rename` source, a `keys` regex) found at least
+one place in the document that rule saw. Over all the files that test one policy, each rule
+that never ran and each selector that never matched is listed after the results:
+
+    not exercised (policy 'nagios', rules/nagios.yaml):
+      rule 'upper-timet' select 'timet': never matched
+      rule 'long-host-output': never ran: its when was never true
+
+The list does not fail the run; with `strict` (`sanitizer test --strict`) each entry counts
+as a failure and the last line reads `N passed, M failed, K not exercised`.
 """
 
 from __future__ import annotations
@@ -56,11 +73,22 @@ from sanitizer import jsonio
 from sanitizer.detectors import DETECTORS
 from sanitizer.errors import InputError, PolicyError, Refusal, SanitizerError
 from sanitizer.loader import load_policy, read_yaml
+from sanitizer.policy.analysis import Coverage
 from sanitizer.policy.apply import Policy
 from sanitizer.policy.places import Selector, compile_selector
 from sanitizer.policy.tree import get_at
 
-__all__ = ["CaseSpec", "PathCheck", "SuiteSpec", "load_test_file", "run_suite", "run_test_files"]
+__all__ = [
+    "CaseSpec",
+    "PathCheck",
+    "PolicyRun",
+    "SuiteSpec",
+    "exercise",
+    "load_test_file",
+    "run_suite",
+    "run_test_files",
+    "tests_for_policy",
+]
 
 _TOP_LEVEL = ("policy", "keys", "cases", "description")
 _CASE_FIELDS = (
@@ -75,12 +103,22 @@ _CASE_FIELDS = (
     "no_ipv4",
     "no_ipv6",
     "no_email",
+    "not_contains",
     "refused",
     "refused_by",
     "same_entity_id_as",
 )
 _EXPECTATIONS = frozenset(_CASE_FIELDS) - {"name", "description", "input", "input_file"}
-_OUTPUT_EXPECTATIONS = ("output", "present", "absent", "equals", "no_ipv4", "no_ipv6", "no_email")
+_OUTPUT_EXPECTATIONS = (
+    "output",
+    "present",
+    "absent",
+    "equals",
+    "no_ipv4",
+    "no_ipv6",
+    "no_email",
+    "not_contains",
+)
 _KINDS = {"no_ipv4": "ipv4", "no_ipv6": "ipv6", "no_email": "email"}
 _KIND_NAMES = {"ipv4": "an IPv4 address", "ipv6": "an IPv6 address", "email": "an e-mail address"}
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -127,6 +165,7 @@ class CaseSpec:
     absent: tuple[PathCheck, ...] = ()
     equals: tuple[tuple[PathCheck, Any], ...] = ()
     no_kinds: tuple[str, ...] = ()
+    not_contains: tuple[str, ...] = ()  # the listed values as text (numbers as JSON)
     refused: bool | None = None
     refused_by: str | None = None
     same_entity_id_as: str | None = None
@@ -212,6 +251,29 @@ def _path_check(text: str, case: str, name: str, *, expressions: bool = False) -
             name,
         )
     return PathCheck(text, None)
+
+
+def _scalar_text(value: Any) -> str:
+    """A scalar as `not_contains` compares it: strings as they are, the rest as JSON."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _not_contains(raw: Any, case: str) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raw = [raw]
+    texts = []
+    for item in raw:
+        if isinstance(item, bool) or not isinstance(item, str | int | float) or item == "":
+            raise _FileProblem(
+                "must be a list of non-empty strings or numbers that must not survive, "
+                "e.g. [dba@example.com, 10.20.30.40]",
+                case,
+                "not_contains",
+            )
+        texts.append(_scalar_text(item))
+    return tuple(texts)
 
 
 def _flag(raw: dict[str, Any], name: str, case: str) -> bool | None:
@@ -305,6 +367,7 @@ def _parse_case(raw: Any, index: int, base: Path, seen: set[str]) -> CaseSpec:
             for k, v in equals_raw.items()
         ),
         no_kinds=tuple(kind for flag, kind in _KINDS.items() if _flag(raw, flag, name)),
+        not_contains=_not_contains(raw.get("not_contains"), name),
         refused=refused,
         refused_by=refused_by,
         same_entity_id_as=other,
@@ -411,6 +474,26 @@ def _texts(doc: Any) -> list[tuple[str, str]]:
     return found
 
 
+def _scalars(doc: Any) -> list[tuple[str, str]]:
+    """Every object key and scalar as text (numbers, booleans and null as JSON), with a
+    readable path to it."""
+    found: list[tuple[str, str]] = []
+    stack: list[tuple[Any, str]] = [(doc, "@")]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, dict):
+            for key, item in node.items():
+                step = key if _IDENTIFIER.match(key) else json.dumps(key, ensure_ascii=False)
+                inner = step if where == "@" else f"{where}.{step}"
+                found.append((f"the key {inner}", key))
+                stack.append((item, inner))
+        elif isinstance(node, list):
+            stack.extend((item, f"{where}[{i}]") for i, item in enumerate(node))
+        else:
+            found.append((where, _scalar_text(node)))
+    return found
+
+
 def _check_output(case: CaseSpec, output: Any) -> list[str]:
     problems = []
     if case.output is not _MISSING and output != case.output:
@@ -441,6 +524,12 @@ def _check_output(case: CaseSpec, output: Any) -> list[str]:
         hits = [where for where, text in _texts(output) if find(text)]
         if hits:
             problems.append(f"no_{kind}: the output holds {_KIND_NAMES[kind]} at {', '.join(hits)}")
+    if case.not_contains:
+        scalars = _scalars(output)
+        for index, needle in enumerate(case.not_contains):
+            hits = sorted(where for where, text in scalars if needle in text)
+            if hits:
+                problems.append(f"not_contains[{index}]: survives at {', '.join(hits)}")
     return problems
 
 
@@ -498,14 +587,47 @@ def _indent(text: str, prefix: str) -> str:
     return "\n".join(prefix + line for line in text.splitlines())
 
 
-def run_suite(suite: SuiteSpec, out: TextIO) -> tuple[int, int]:
-    """Run one loaded test file; print a line per case; return (passed, failed)."""
+@dataclass
+class PolicyRun:
+    """What the cases naming one policy file exercised of it."""
+
+    path: Path  # the policy file, resolved
+    coverage: Coverage
+    files: list[Path] = field(default_factory=list)
+    cases: int = 0
+
+
+def _policy_path(suite: SuiteSpec) -> Path:
+    return (suite.path.parent / suite.policy_ref).resolve()
+
+
+def _record(runs: dict[Path, PolicyRun], suite: SuiteSpec) -> Policy:
+    """The suite's policy, instrumented to record into the run of its policy file."""
+    where = _policy_path(suite)
+    run = runs.get(where)
+    if run is None or [r.id for r in run.coverage.policy.rules] != [
+        r.id for r in suite.policy.rules
+    ]:  # a new file, or one that changed between two suites: start over
+        run = runs[where] = PolicyRun(where, Coverage(suite.policy))
+    run.files.append(suite.path)
+    run.cases += len(suite.cases)
+    return run.coverage.instrument(suite.policy)
+
+
+def run_suite(
+    suite: SuiteSpec, out: TextIO, *, runs: dict[Path, PolicyRun] | None = None
+) -> tuple[int, int]:
+    """Run one loaded test file; print a line per case; return (passed, failed).
+
+    With `runs`, what the cases exercise of the policy is recorded there.
+    """
     print(
         f"{suite.path}: policy {suite.policy.name!r} ({suite.policy_ref}), "
         f"{len(suite.cases)} case{'s' if len(suite.cases) != 1 else ''}",
         file=out,
     )
-    results = {case.name: _run_case(suite.policy, case) for case in suite.cases}
+    policy = suite.policy if runs is None else _record(runs, suite)
+    results = {case.name: _run_case(policy, case) for case in suite.cases}
     _cross_checks(suite.cases, results)
     passed = failed = 0
     for case in suite.cases:
@@ -521,14 +643,28 @@ def run_suite(suite: SuiteSpec, out: TextIO) -> tuple[int, int]:
     return passed, failed
 
 
+def _shown(path: Path) -> str:
+    """A policy path as the user would write it: relative to the working directory if below."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def run_test_files(
-    paths: Sequence[str | Path], *, environ: Mapping[str, str] | None = None, out: TextIO
+    paths: Sequence[str | Path],
+    *,
+    environ: Mapping[str, str] | None = None,
+    out: TextIO,
+    strict: bool = False,
 ) -> int:
     """Run every test file in `paths`, report on `out`, return the number of failures.
 
-    A file that cannot be loaded counts as one failure (reported as an ERROR line).
+    A file that cannot be loaded counts as one failure (reported as an ERROR line). What no
+    case exercised is listed after the results; with `strict` each entry is a failure too.
     """
     passed = failed = 0
+    runs: dict[Path, PolicyRun] = {}
     for path in paths:
         try:
             suite = load_test_file(path, environ=environ)
@@ -536,8 +672,57 @@ def run_test_files(
             print(f"ERROR {exc.message}", file=out)
             failed += 1
             continue
-        file_passed, file_failed = run_suite(suite, out)
+        file_passed, file_failed = run_suite(suite, out, runs=runs)
         passed += file_passed
         failed += file_failed
+    unexercised = 0
+    for run in runs.values():
+        findings = run.coverage.not_exercised()
+        if not findings:
+            continue
+        unexercised += len(findings)
+        name = run.coverage.policy.name
+        print(f"not exercised (policy {name!r}, {_shown(run.path)}):", file=out)
+        for finding in findings:
+            print(f"  {finding}", file=out)
+    if strict and unexercised:
+        print(f"{passed} passed, {failed} failed, {unexercised} not exercised", file=out)
+        return failed + unexercised
     print(f"{passed} passed, {failed} failed", file=out)
     return failed
+
+
+def tests_for_policy(policy: str | Path, directory: str | Path | None = None) -> list[Path]:
+    """The test files in `directory` (by default `tests/` beside `policy`) whose `policy:`
+    names that policy file. Files that cannot be read as a test file are left out."""
+    folder = Path(policy).parent / "tests" if directory is None else Path(directory)
+    policy = Path(policy).resolve()
+    found = []
+    for candidate in sorted(folder.glob("*.yaml")):
+        try:
+            doc = read_yaml(candidate.read_text(encoding="utf-8"), source=str(candidate))
+        except (OSError, UnicodeDecodeError, PolicyError):
+            continue
+        ref = doc.get("policy") if isinstance(doc, dict) else None
+        if isinstance(ref, str) and ref and (candidate.parent / ref).resolve() == policy:
+            found.append(candidate)
+    return found
+
+
+def exercise(
+    paths: Sequence[str | Path], *, environ: Mapping[str, str] | None = None
+) -> tuple[dict[Path, PolicyRun], list[str]]:
+    """Run every case of the test files silently; return what they exercised, by policy
+    file, and one message per file that could not be used (it names the file)."""
+    runs: dict[Path, PolicyRun] = {}
+    problems: list[str] = []
+    for path in paths:
+        try:
+            suite = load_test_file(path, environ=environ)
+        except SanitizerError as exc:
+            problems.append(exc.message)
+            continue
+        policy = _record(runs, suite)
+        for case in suite.cases:
+            _run_case(policy, case)
+    return runs, problems

@@ -164,3 +164,145 @@ def test_check_with_upstream_warns_when_an_allow_loses_a_required_field(capsys, 
     )
     code, out, _ = run(capsys, "check", str(path), "--upstream", "victorops")
     assert code == 0 and "warning:" in out and "message_type" in out
+
+
+# ------------------------------------------------------------- check: selects that never match
+
+NEVER = """\
+version: 1
+name: never
+rules:
+  - {id: only-safe, action: allow, select: [a, b]}
+  - {id: scrub-x, action: scrub, select: c.d}
+  - {id: hash-b, action: hash, select: [a, b.z], key: k}
+  - {id: info, action: set, select: t, value: INFO, when: "b.w"}
+keys:
+  k: {env: KEY_A}
+"""
+
+
+@pytest.fixture
+def never_policy(tmp_path, monkeypatch):
+    for name, value in ENVIRON.items():
+        monkeypatch.setenv(name, value)
+    (tmp_path / "rules" / "tests").mkdir(parents=True)
+    path = tmp_path / "rules" / "never.yaml"
+    path.write_text(NEVER)
+    return path
+
+
+def test_check_warns_about_a_select_under_a_field_an_earlier_allow_removed(capsys, never_policy):
+    code, out, _ = run(capsys, "check", str(never_policy))
+    assert code == 0
+    assert (
+        "warning: rule 'scrub-x' select 'c.d': never matches: field 'c' was removed by rule "
+        "'only-safe' (allow)"
+    ) in out.splitlines()
+    code, out, err = run(capsys, "check", str(never_policy), "--strict")
+    assert code == 1 and "--strict" in err and len(err.strip().splitlines()) == 1
+
+
+def test_check_runs_the_policys_own_tests_and_warns_about_what_they_never_reach(
+    capsys, never_policy
+):
+    tests = never_policy.parent / "tests"
+    (tests / "never.yaml").write_text(
+        "policy: ../never.yaml\ncases:\n"
+        "  - {name: one, input: {a: CANARYQWERTY, b: {y: 1}, c: {d: CANARYQWERTY}}, "
+        "absent: [c]}\n"
+    )
+    (tests / "other.yaml").write_text("policy: ../elsewhere.yaml\ncases: []\n")
+    code, out, _ = run(capsys, "check", str(never_policy))
+    assert code == 0
+    lines = out.splitlines()
+    assert f"  tests: 1 case in {tests / 'never.yaml'}" in lines
+    warnings = [line for line in lines if line.startswith("warning:")]
+    assert warnings == [
+        "warning: rule 'scrub-x' select 'c.d': never matches: field 'c' was removed by rule "
+        "'only-safe' (allow)",
+        "warning: rule 'hash-b' select 'b.z': never matches anything in the policy's tests "
+        "(1 cases)",
+        "warning: rule 'info': never ran: its when was never true in the policy's tests (1 cases)",
+    ]
+    assert "CANARY" not in out
+
+
+def test_check_tests_option_names_the_test_files_and_refuses_ones_for_another_policy(
+    capsys, never_policy, tmp_path
+):
+    elsewhere = tmp_path / "elsewhere.yaml"
+    elsewhere.write_text(
+        "policy: rules/never.yaml\ncases:\n  - {name: b, input: {a: info, b: {z: 1, w: 1}}, "
+        "present: [t]}\n"
+    )
+    code, out, _ = run(capsys, "check", str(never_policy), "--tests", str(elsewhere))
+    assert code == 0
+    assert [line for line in out.splitlines() if line.startswith("warning:")] == [
+        "warning: rule 'scrub-x' select 'c.d': never matches: field 'c' was removed by rule "
+        "'only-safe' (allow)"
+    ]
+    (tmp_path / "wrong.yaml").write_text(
+        "policy: rules/other.yaml\ncases:\n  - {name: b, input: {}, present: [t]}\n"
+    )
+    (tmp_path / "rules" / "other.yaml").write_text("version: 1\nname: o\nrules: []\n")
+    code, out, err = run(
+        capsys, "check", str(never_policy), "--tests", str(tmp_path / "wrong.yaml")
+    )
+    assert code == 2 and "--tests" in err and len(err.strip().splitlines()) == 1
+    code, _, err = run(capsys, "check", str(never_policy), "--tests", str(tmp_path / "none"))
+    assert code == 2 and "no such file" in err
+
+
+def test_check_on_the_victorops_example_with_a_projection_warns(capsys, tmp_path):
+    path = tmp_path / "policy.yaml"
+    path.write_text(
+        "version: 1\nname: t\nrules:\n"
+        '  - {id: keep, action: allow, select: [entity_id, "alerts[*].status"]}\n'
+    )
+    code, out, _ = run(capsys, "check", str(path), "--upstream", "victorops", "--strict")
+    assert code == 1
+    assert "warning: rule 'keep' (allow) never keeps 'message_type'" in out
+
+
+# ------------------------------------------------------------------ apply --upstream
+
+
+def test_apply_with_upstream_runs_the_contract_after_the_policy(capsys, policy_file, tmp_path):
+    alert = tmp_path / "alert.json"
+    alert.write_text('{"message_type": "CRITICAL", "state_message": {"nested": "CANARYVALUE"}}')
+    code, out, err = run(capsys, "apply", str(policy_file), str(alert), "--upstream", "victorops")
+    assert code == 1 and out == ""
+    assert "contract:victorops:state_message:type" not in out
+    assert "state_message" in err and "CANARYVALUE" not in err
+    assert len(err.strip().splitlines()) == 1
+    alert.write_text('{"message_type": "CRITICAL", "state_message": "' + "s" * 30000 + '"}')
+    code, out, err = run(capsys, "apply", str(policy_file), str(alert), "--upstream", "victorops")
+    assert code == 0 and len(json.loads(out)["state_message"]) == 20480
+    code, out, _ = run(capsys, "apply", str(policy_file), str(alert))
+    assert code == 0 and len(json.loads(out)["state_message"]) == 30000
+
+
+def test_apply_with_upstream_refuses_a_missing_required_field(capsys, policy_file, tmp_path):
+    alert = tmp_path / "alert.json"
+    alert.write_text('{"HOSTNAME": "db-1"}')
+    code, out, err = run(capsys, "apply", str(policy_file), str(alert), "--upstream", "bigpanda")
+    assert code == 1 and out == "" and "status" in err and "db-1" not in err
+
+
+# ---------------------------------------------------------------------- test --strict
+
+
+def test_test_command_lists_what_was_not_exercised_and_strict_fails_on_it(capsys, tmp_path):
+    (tmp_path / "policy.yaml").write_text(
+        "version: 1\nname: t\nrules:\n  - {id: d, action: drop, select: [secret, other]}\n"
+    )
+    (tmp_path / "policy.tests.yaml").write_text(
+        "policy: policy.yaml\ncases:\n"
+        "  - name: drops-secret\n    input: {secret: x, keep: 1}\n    output: {keep: 1}\n"
+    )
+    code, out, _ = run(capsys, "test", str(tmp_path / "policy.tests.yaml"))
+    lines = out.strip().splitlines()
+    assert code == 0 and lines[-1] == "1 passed, 0 failed"
+    assert "  rule 'd' select 'other': never matched" in lines
+    code, out, _ = run(capsys, "test", str(tmp_path / "policy.tests.yaml"), "--strict")
+    assert code == 1 and out.strip().splitlines()[-1] == "1 passed, 0 failed, 1 not exercised"

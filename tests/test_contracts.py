@@ -377,7 +377,8 @@ def test_drop_by_key_and_rename_away_are_reported():
 def test_what_cannot_be_proven_is_not_reported():
     for rules in (
         "  - {id: c, action: allow, select: [a], when: 'a'}\n",
-        "  - {id: p, action: allow, select: 'alerts[*].x'}\n",
+        "  - {id: p, action: allow, select: '*'}\n",
+        "  - {id: f, action: allow, select: ['@', 'alerts[*].x']}\n",
         "  - {id: k, action: allow, keys: '^message'}\n",
         "  - {id: d, action: drop, select: 'alerts[*].message_type'}\n",
         "  - {id: s, action: scrub}\n",
@@ -419,3 +420,199 @@ def test_no_warnings_for_upstreams_without_a_contract():
     assert check_policy_against(policy, "webhook") == []
     with pytest.raises(ConfigError):
         check_policy_against(policy, "nowhere")
+
+
+# ------------------------------------------------------------- allow, by selector shape
+
+
+@pytest.mark.parametrize(
+    "select",
+    [
+        '[entity_id, "alerts[*].status"]',
+        "['alerts[*].message_type']",
+        "['message_type.text']",
+        "['*.message_type']",
+        "['alerts[?message_type]']",
+    ],
+)
+def test_an_allow_whose_selectors_only_reach_elsewhere_never_keeps_message_type(select):
+    policy = make_policy(f"  - {{id: only, action: allow, select: {select}}}\n")
+    assert check_policy_against(policy, "victorops") == [
+        "rule 'only' (allow) never keeps 'message_type', which victorops requires; "
+        "add it to select or set it after"
+    ]
+
+
+@pytest.mark.parametrize(
+    "select",
+    ["[message_type]", "['@']", "['*']", "[entity_id, message_type]", "['\"message_type\"']"],
+)
+def test_an_allow_naming_the_field_or_a_whole_ancestor_keeps_it(select):
+    policy = make_policy(f"  - {{id: only, action: allow, select: {select}}}\n")
+    assert check_policy_against(policy, "victorops") == []
+
+
+def test_pagerduty_payload_is_kept_by_its_parent_but_not_by_a_sibling():
+    policy = make_policy("  - {id: only, action: allow, select: [payload]}\n")
+    assert check_policy_against(policy, "pagerduty") == []
+    policy = make_policy(
+        "  - {id: only, action: allow, select: [payload.summary, payload.source]}\n"
+    )
+    warnings = check_policy_against(policy, "pagerduty")
+    assert warnings == [
+        "rule 'only' (allow) never keeps 'payload.severity', which pagerduty requires; "
+        "add it to select or set it after"
+    ]
+
+
+def test_a_redact_writing_an_object_over_a_parent_may_bring_a_field_back():
+    policy = make_policy(
+        "  - {id: only, action: allow, select: [payload.summary, payload.source]}\n"
+        "  - {id: fill, action: redact, select: payload, with: {severity: info}}\n"
+    )
+    assert check_policy_against(policy, "pagerduty") == []
+
+
+# ------------------------------------------------------------------------- field types
+
+NOT_TEXT = st.one_of(
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.lists(st.just(CANARY), max_size=2),
+    st.dictionaries(st.just("inner"), st.just(CANARY), max_size=1),
+)
+NOT_EPOCH = st.one_of(
+    st.booleans(),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.just("inner"), st.integers(), max_size=1),
+    st.text(min_size=1).filter(lambda t: not (t.isascii() and t.isdigit())),
+)
+NOT_BOOLEAN = st.one_of(
+    st.integers(), st.text(), st.lists(st.booleans(), max_size=2), st.just({"inner": True})
+)
+NOT_OBJECTS = st.one_of(
+    st.text(), st.integers(), st.just({"src": CANARY}), st.lists(st.text(), min_size=1, max_size=2)
+)
+
+VO_TYPED = {
+    "entity_display_name": NOT_TEXT,
+    "state_message": NOT_TEXT,
+    "monitoring_tool": NOT_TEXT,
+    "ack_msg": NOT_TEXT,
+    "ack_author": NOT_TEXT,
+    "routing_key": NOT_TEXT,
+    "state_start_time": NOT_EPOCH,
+    "timestamp": NOT_EPOCH,
+    "entity_is_host": NOT_BOOLEAN,
+}
+NOT_TEXT_SCALAR = st.one_of(st.booleans(), st.integers(), st.floats(allow_nan=False))
+BP_TYPED = {
+    "host": NOT_TEXT_SCALAR,
+    "check": NOT_TEXT_SCALAR,
+    "description": NOT_TEXT_SCALAR,
+    "timestamp": st.booleans() | st.text(min_size=1).filter(lambda t: not t.isdigit()),
+}
+PD_PAYLOAD_TYPED = {name: NOT_TEXT for name in ("timestamp", "component", "group", "class")}
+PD_TYPED = {"client": NOT_TEXT, "client_url": NOT_TEXT, "images": NOT_OBJECTS, "links": NOT_OBJECTS}
+
+
+def _typed_cases():
+    cases = [("victorops", VALID_VO, (), name, s) for name, s in VO_TYPED.items()]
+    cases += [("bigpanda", VALID_BP, (), name, s) for name, s in BP_TYPED.items()]
+    cases += [("pagerduty", VALID_PD, (), name, s) for name, s in PD_TYPED.items()]
+    cases += [("pagerduty", VALID_PD, ("payload",), n, s) for n, s in PD_PAYLOAD_TYPED.items()]
+    return cases
+
+
+@pytest.mark.parametrize(
+    ("upstream", "valid", "parent", "name", "wrong"),
+    _typed_cases(),
+    ids=[f"{c[0]}-{'.'.join((*c[2], c[3]))}" for c in _typed_cases()],
+)
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_a_typed_field_of_another_json_type_is_refused_never_forwarded(
+    upstream, valid, parent, name, wrong, data
+):
+    value = data.draw(wrong)
+    alert = copy.deepcopy(valid)
+    node = alert
+    for step in parent:
+        node = node[step]
+    node[name] = value
+    caught = refusal(upstream, alert, truncate=data.draw(st.booleans()))
+    assert caught.rule == f"contract:{upstream}:{name}:type"
+    assert repr(".".join((*parent, name))) in caught.message
+
+
+CONTAINERS = st.recursive(
+    st.lists(st.just(CANARY), max_size=2) | st.just({}),
+    lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.just("k"), inner, max_size=1),
+    max_leaves=5,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=CONTAINERS)
+def test_an_object_or_list_where_victorops_wants_text_is_refused(value):
+    caught = refusal("victorops", {**VALID_VO, "state_message": value})
+    assert caught.rule == "contract:victorops:state_message:type"
+    caught = refusal("victorops", {**VALID_VO, "vo_annotate.s.Note": value})
+    assert caught.rule == "contract:victorops:annotation:type"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("state_start_time", 1795500764),
+        ("state_start_time", "1795500764"),
+        ("state_start_time", 1795500764.5),
+        ("timestamp", "1795500764"),
+        ("entity_is_host", False),
+        ("entity_display_name", None),
+        ("vo_annotate.u.Runbook", "https://runbooks.example/disk"),
+        ("custom_field", {"free": ["form"]}),
+    ],
+)
+def test_victorops_accepts_the_documented_types_and_leaves_custom_fields_alone(field, value):
+    alert = {**VALID_VO, field: value}
+    assert check("victorops", alert) is alert
+
+
+def test_pagerduty_custom_details_may_be_any_object_and_images_a_list_of_objects():
+    payload = {**VALID_PD["payload"], "custom_details": {"free": [1, {"x": None}]}}
+    alert = {**VALID_PD, "payload": payload, "images": [{"src": "https://x.example/a.png"}]}
+    alert["payload"]["timestamp"] = "2026-11-24T05:12:44Z"
+    assert check("pagerduty", alert) is alert
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    upstream=st.sampled_from(["victorops", "bigpanda", "pagerduty"]),
+    extra=json_objects,
+)
+def test_nothing_of_a_wrong_type_is_ever_forwarded(upstream, extra):
+    base = {"victorops": VALID_VO, "bigpanda": VALID_BP, "pagerduty": VALID_PD}[upstream]
+    alert = {**copy.deepcopy(base), **extra}
+    try:
+        fixed = check(upstream, alert)
+    except Refusal as exc:
+        assert exc.rule.startswith(f"contract:{upstream}:")
+        return
+    typed = {"victorops": VO_TYPES, "bigpanda": BP_TYPES, "pagerduty": PD_TYPES}[upstream]
+    for name, allowed in typed.items():
+        assert fixed.get(name) is None or isinstance(fixed[name], allowed), name
+
+
+VO_TYPES = {
+    "message_type": str,
+    "entity_id": str,
+    "entity_display_name": str,
+    "state_message": str,
+    "state_start_time": int | float | str,
+    "ack_author": str,
+    "entity_is_host": bool,
+}
+BP_TYPES = {"status": str, "host": str, "check": str, "description": str}
+PD_TYPES = {"dedup_key": str, "client": str, "images": list, "links": list}

@@ -34,7 +34,14 @@ from hypothesis import strategies as st
 from jmespath.parser import Parser
 
 from sanitizer.errors import PolicyError
-from sanitizer.policy.places import Path, Selector, compile_selector, format_path
+from sanitizer.policy.places import (
+    MAX_NESTING,
+    Path,
+    Selector,
+    Wildcard,
+    compile_selector,
+    format_path,
+)
 
 KEYS = ["a", "b", "c", "x.y"]
 FIELDS = ["a", "b", "c", '"x.y"']
@@ -524,3 +531,81 @@ def test_single_field_speed() -> None:
     for name, sel in [("HOSTNAME", selector), ("perfdata[*].label", projection)]:
         seconds = timeit.timeit(lambda sel=sel: sel.find(NAGIOS), number=number)
         print(f"find {name!r} on a {len(NAGIOS)}-field payload: {seconds / number * 1e9:.0f} ns")
+
+
+# --------------------------------------------------------------------- patterns and depth
+
+
+def _agrees_with_pattern(place: Path, pattern: tuple) -> bool:
+    if len(place) < len(pattern):
+        return False
+    for step, expected in zip(place, pattern, strict=False):
+        if expected is Wildcard.INDEX:
+            if not isinstance(step, int):
+                return False
+        elif expected is Wildcard.KEY:
+            if not isinstance(step, str):
+                return False
+        elif step != expected or type(step) is not type(expected):
+            return False
+    return True
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=guided())
+def test_every_place_found_begins_with_the_selector_pattern(case: tuple[Any, str]) -> None:
+    doc, expression = case
+    selector = compile_selector(expression)
+    for place in selector.find(doc):
+        assert _agrees_with_pattern(place, selector.pattern), (place, selector.pattern)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expression=expressions, doc=documents)
+def test_every_place_found_begins_with_the_pattern_on_any_expression(
+    expression: str, doc: Any
+) -> None:
+    selector = compile_selector(expression)
+    for place in selector.find(doc):
+        assert _agrees_with_pattern(place, selector.pattern), (place, selector.pattern)
+
+
+@pytest.mark.parametrize(
+    ("expression", "pattern"),
+    [
+        ("a.b[0].c", ("a", "b", 0, "c")),
+        ("alerts[?state == 'CRITICAL'].host", ("alerts", Wildcard.INDEX, "host")),
+        ("labels.*.value", ("labels", Wildcard.KEY, "value")),
+        ("a[-1].b", ("a", Wildcard.INDEX, "b")),
+        ("a[].b", ("a", Wildcard.INDEX)),
+        ("(a[*].b)[0]", ("a", Wildcard.INDEX, "b")),
+        ("a.b | c", ("a", "b", "c")),
+        ("@", ()),
+        ('"vo_annotate.s.Note"', ("vo_annotate.s.Note",)),
+    ],
+)
+def test_pattern_examples(expression: str, pattern: tuple) -> None:
+    assert compile_selector(expression).pattern == pattern
+
+
+@pytest.mark.parametrize("depth", [MAX_NESTING + 1, 400, 5000, 50_000])
+@pytest.mark.parametrize(
+    "make",
+    [lambda n: "a" + "[?b" * n + "]" * n, lambda n: "a" + "[?[b" * n + "]]" * n],
+    ids=["filters", "lists-in-filters"],
+)
+def test_a_selector_nested_too_deeply_is_a_policy_error_saying_so(make, depth) -> None:
+    with pytest.raises(PolicyError) as caught:
+        compile_selector(make(depth))
+    assert f"nested more than {MAX_NESTING} levels" in caught.value.problem
+
+
+@pytest.mark.parametrize("depth", [5000, 50_000])
+def test_parentheses_deeper_than_the_parser_goes_are_a_policy_error(depth) -> None:
+    with pytest.raises(PolicyError) as caught:
+        compile_selector("(" * depth + "a" + ")" * depth)
+    assert "nested" in caught.value.problem
+
+
+def test_a_selector_at_the_nesting_limit_still_compiles() -> None:
+    assert compile_selector("a" + "[0]" * (MAX_NESTING - 2)).static_path is not None

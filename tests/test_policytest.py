@@ -8,9 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sanitizer.errors import PolicyError
-from sanitizer.policytest import load_test_file, run_test_files
+from sanitizer.policytest import CaseSpec, _check_output, load_test_file, run_test_files
 
 TEST_KEY = base64.b64encode(b"sanitizer-test-key-not-a-secret!").decode()
 
@@ -286,5 +288,131 @@ def test_a_bad_file_does_not_stop_the_others(suite):
     assert failures == 2
     assert lines[0].startswith(f"ERROR {bad}")
     assert "  ok   a" in lines
-    assert lines[-2] == "ERROR /nonexistent/test.yaml: no such test file; check the path"
+    assert "ERROR /nonexistent/test.yaml: no such test file; check the path" in lines
     assert lines[-1] == "1 passed, 2 failed"
+
+
+# ------------------------------------------------------------------------- not_contains
+
+
+@pytest.mark.parametrize(
+    ("needle", "found"),
+    [
+        ("db-1", True),  # the host is hashed into entity_id, but not removed from `host`
+        ("mail [EM", True),  # a substring of a value
+        ("note", True),  # a key
+        ("x@example.com", False),  # the contact was dropped
+        ("a@example.com", False),  # scrubbed
+        (1795500764, True),  # a number, by its JSON text
+        (17955, True),  # ... inside a longer number
+        ("true", True),  # a boolean's JSON text
+    ],
+)
+def test_not_contains_finds_a_value_anywhere_in_the_output(suite, tmp_path, needle, found):
+    (tmp_path / "alerts" / "two.json").write_text(
+        json.dumps(
+            {
+                "host": "db-1",
+                "contact": "x@example.com",
+                "note": "mail a@example.com",
+                "t": 1795500764,
+                "flag": True,
+            }
+        )
+    )
+    path = suite(
+        "cases:\n  - name: c\n    input_file: ../alerts/two.json\n"
+        f"    not_contains: [{json.dumps(needle)}]\n"
+    )
+    failures, lines = run(path)
+    assert failures == (1 if found else 0), lines
+    if found:
+        problem = next(line for line in lines if "not_contains[0]" in line)
+        assert "survives at" in problem
+        assert str(needle) not in problem.split("survives at")[0]
+
+
+def test_not_contains_names_the_place_of_each_survivor(suite):
+    path = suite(
+        "cases:\n  - name: c\n    input: {host: h, a: {b: [zz1, zz2]}, zz3: 1}\n"
+        "    not_contains: [zz, absent-value]\n"
+    )
+    failures, lines = run(path)
+    assert failures == 1
+    assert "      not_contains[0]: survives at a.b[0], a.b[1], the key zz3" in lines
+    assert not any("not_contains[1]" in line for line in lines)
+
+
+@pytest.mark.parametrize("value", ["[{a: 1}]", "[true]", "['']", "[null]", "{a: 1}"])
+def test_not_contains_takes_only_strings_and_numbers(suite, value):
+    path = suite(f"cases:\n  - {{name: c, input: {{}}, not_contains: {value}}}\n")
+    with pytest.raises(PolicyError) as caught:
+        load_test_file(path, environ={})
+    assert "case 'c', field 'not_contains'" in caught.value.message
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    doc=st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+        lambda inner: (
+            st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+        ),
+        max_leaves=12,
+    ),
+    needle=st.text(min_size=1, max_size=3) | st.integers(),
+)
+def test_not_contains_agrees_with_a_search_of_every_key_and_scalar(doc, needle):
+    text = needle if isinstance(needle, str) else json.dumps(needle)
+    texts = []
+    stack = [doc]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            texts.extend(node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        else:
+            texts.append(node if isinstance(node, str) else json.dumps(node))
+    case = CaseSpec(name="p", input={}, not_contains=(text,))
+    assert bool(_check_output(case, doc)) == any(text in t for t in texts)
+
+
+# ------------------------------------------------------------------------ not exercised
+
+
+def test_rules_and_selectors_no_case_exercised_are_listed_after_the_results(suite):
+    path = suite("cases:\n  - {name: a, input: {host: db-1}, present: [entity_id]}\n")
+    failures, lines = run(path)
+    assert failures == 0
+    assert lines[-1] == "1 passed, 0 failed"
+    start = lines.index(next(line for line in lines if line.startswith("not exercised")))
+    assert lines[start].startswith("not exercised (policy 'tiny', ")
+    assert lines[start + 1 : -1] == [
+        "  rule 'drop-contact' keys /(?i)contact/: never matched",
+        "  rule 'refuse-on-marker': never ran: its when was never true",
+    ]
+
+
+def test_several_files_for_one_policy_add_up_and_strict_counts_what_is_left(suite):
+    first = suite("cases:\n  - {name: a, input: {host: db-1}, present: [entity_id]}\n")
+    second = suite("cases:\n  - {name: b, input: {contact: x}, absent: [contact]}\n", "second.yaml")
+    out = io.StringIO()
+    failures = run_test_files([first, second], environ={}, out=out, strict=True)
+    lines = out.getvalue().splitlines()
+    assert failures == 1
+    assert "  rule 'refuse-on-marker': never ran: its when was never true" in lines
+    assert not any("drop-contact" in line for line in lines)
+    assert lines[-1] == "2 passed, 0 failed, 1 not exercised"
+
+
+def test_a_fully_exercised_policy_lists_nothing(suite):
+    path = suite(
+        "cases:\n"
+        "  - {name: a, input: {host: db-1, contact: x}, present: [entity_id]}\n"
+        "  - {name: b, input: {boom: x}, refused: true}\n"
+    )
+    out = io.StringIO()
+    assert run_test_files([path], environ={}, out=out, strict=True) == 0
+    assert "not exercised" not in out.getvalue()

@@ -29,6 +29,7 @@ jmespath 1.1 ordering a string against a number) does not select it: `find` neve
 
 from __future__ import annotations
 
+import enum
 import json
 import re
 import warnings
@@ -50,10 +51,28 @@ _Pair = tuple[Any, Any]  # (value, path): a place, or (_VList, None), or _NOTHIN
 _ValueFn = Callable[[Any, Any], _Pair]
 _PlacesFn = Callable[[Any, Any, list[Path]], None]
 
+MAX_NESTING = 100
+"""How deeply a selector, `when:` or `expr:` may nest (brackets, parentheses, functions)."""
+
 _NOTHING: _Pair = (None, None)
 _INTERPRETER = TreeInterpreter()
 _FUNCTIONS = Functions.FUNCTION_TABLE
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+class Wildcard(enum.Enum):
+    """A step of a `Pattern` that stands for any list index or any object key."""
+
+    INDEX = "[*]"
+    KEY = ".*"
+
+
+Step = str | int | Wildcard
+Pattern = tuple[Step, ...]
+
+
+class ExpressionTooDeep(jmespath.exceptions.JMESPathError):
+    """A `when:` or `expr:` nests deeper than `MAX_NESTING`; the message says so."""
 
 
 class _VList:
@@ -77,6 +96,7 @@ class Selector:
     _run: Callable[[Any], list[Path]] = field(repr=False, compare=False)
     _static: Path | None = field(repr=False, compare=False)
     _keys: frozenset[str] = field(repr=False, compare=False)
+    _pattern: Pattern = field(repr=False, compare=False, default=())
 
     def find(self, doc: Any) -> list[Path]:
         """The places the expression names in `doc`, in document order, without duplicates.
@@ -100,6 +120,18 @@ class Selector:
         """Every field name written in the expression, filter conditions included."""
         return self._keys
 
+    @property
+    def pattern(self) -> Pattern:
+        """The steps every place the selector names begins with, read from its text alone.
+
+        Field names, non-negative indexes and `Wildcard`s: `alerts[?x].host` gives
+        `("alerts", Wildcard.INDEX, "host")`. Every place `find` returns is at least this long
+        and agrees with it step by step; it may go deeper where the text cannot tell (after a
+        flatten, or a pipe or index applied to a projection). Static analysis of a policy
+        (which selectors can never match) reads this.
+        """
+        return self._pattern
+
 
 def compile_selector(expression: str) -> Selector:
     """Parse and compile `expression`; raise `PolicyError` if it cannot name places."""
@@ -108,27 +140,60 @@ def compile_selector(expression: str) -> Selector:
             f"a selector must be a string, not {type(expression).__name__}; "
             "write a path, e.g. `alerts[0].host`"
         )
+    too_deep = (
+        f"the selector is nested more than {MAX_NESTING} levels deep; write a shorter path, "
+        "e.g. `alerts[0].host`"
+    )
+    try:
+        ast = _parse(expression)
+    except jmespath.exceptions.JMESPathError as error:
+        raise PolicyError(_syntax_problem(error, len(expression))) from None
+    except _TooDeep:
+        raise PolicyError(too_deep) from None
+    try:
+        reorders = _check_places(ast)
+        static = _static_path(ast)
+        run = _compile_run(ast, static, reorders)
+        pattern = _pattern(ast)
+    except RecursionError:  # not expected below MAX_NESTING; kept as a last line of defence
+        raise PolicyError(too_deep) from None
+    return Selector(expression, run, static, frozenset(_field_names(ast)), pattern)
+
+
+class _TooDeep(Exception):
+    """Internal: an expression nests deeper than `MAX_NESTING`."""
+
+
+def _parse(expression: str) -> _Node:
+    """jmespath's AST of `expression`, or `_TooDeep` when it nests beyond `MAX_NESTING`.
+
+    jmespath's parser recurses once per nesting level (and its interpreter later does too), so
+    a deep enough text would exhaust the stack; the depth is bounded here, before anything
+    walks the tree recursively.
+    """
     try:
         with warnings.catch_warnings():
             # jmespath warns about the deprecated `foo` string-literal form; compile quietly.
             warnings.simplefilter("ignore", PendingDeprecationWarning)
             ast = Parser().parse(expression).parsed
-    except jmespath.exceptions.JMESPathError as error:
-        raise PolicyError(_syntax_problem(error, len(expression))) from None
     except RecursionError:
-        raise PolicyError(
-            "the selector is nested too deeply to parse; write a shorter path, "
-            "e.g. `alerts[0].host`"
-        ) from None
-    try:
-        reorders = _check_places(ast)
-        static = _static_path(ast)
-        run = _compile_run(ast, static, reorders)
-    except RecursionError:
-        raise PolicyError(
-            "the selector is nested too deeply; write a shorter path, e.g. `alerts[0].host`"
-        ) from None
-    return Selector(expression, run, static, frozenset(_field_names(ast)))
+        raise _TooDeep from None
+    if _depth(ast) > MAX_NESTING:
+        raise _TooDeep
+    return ast
+
+
+def _depth(ast: _Node) -> int:
+    """The nesting depth of an AST, counted without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(ast, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        for child in node.get("children", ()):
+            if isinstance(child, dict):
+                stack.append((child, depth + 1))
+    return deepest
 
 
 def format_path(path: Path, shown_keys: frozenset[str]) -> str:
@@ -315,6 +380,55 @@ def _static_path(node: _Node) -> Path | None:
     return None
 
 
+def _pattern(node: _Node) -> Pattern:
+    return _shape(node)[0]
+
+
+_Shape = tuple[Pattern, bool, bool]  # (steps, exact: no unknown tail, multi: a virtual list)
+_UNKNOWN: _Shape = ((), False, True)
+
+
+def _shape(node: _Node) -> _Shape:
+    """The place pattern of a node: see `Selector.pattern`. Checked against `find` in tests."""
+    kind = node["type"]
+    children = node["children"]
+    if kind == "field":
+        return (node["value"],), True, False
+    if kind in ("current", "identity"):
+        return (), True, False
+    if kind in ("subexpression", "pipe"):
+        steps, exact, multi = _shape(children[0])
+        for child in children[1:]:
+            if multi or not exact:
+                return steps, False, True
+            more, exact, multi = _shape(child)
+            steps += more
+        return steps, exact, multi
+    if kind == "index_expression":
+        steps, exact, multi = _shape(children[0])
+        if multi or not exact:
+            return steps, False, True
+        last = children[1]
+        if last["type"] == "index" and last["value"] >= 0:
+            return (*steps, last["value"]), True, False
+        if last["type"] == "index":
+            return (*steps, Wildcard.INDEX), True, False
+        return (*steps, Wildcard.INDEX), True, True
+    if kind in ("projection", "value_projection", "filter_projection"):
+        steps, exact, multi = _shape(children[0])
+        if multi or not exact:
+            return steps, False, True
+        steps += (Wildcard.KEY if kind == "value_projection" else Wildcard.INDEX,)
+        more, exact, _ = _shape(children[1])
+        return steps + more, exact, True
+    if kind == "flatten":
+        steps, exact, multi = _shape(children[0])
+        if multi or not exact:
+            return steps, False, True
+        return (*steps, Wildcard.INDEX), False, True
+    return _UNKNOWN
+
+
 def _field_names(node: Any) -> Iterable[str]:
     if not isinstance(node, dict):
         return
@@ -437,9 +551,17 @@ def compile_expression(expression: str) -> Callable[[Any], Any]:
 
     The common shapes run natively (see `_fast_condition`, here with `join`, `to_string` and
     list multi-selects too); everything else runs in jmespath's own interpreter. Raises
-    jmespath's errors for an invalid expression; the caller names the rule and field.
+    jmespath's errors for an invalid expression, and `ExpressionTooDeep` (one of them) for one
+    nested beyond `MAX_NESTING`; the caller names the rule and field.
     """
-    fast = _fast_condition(Parser().parse(expression).parsed, functions=True)
+    try:
+        ast = _parse(expression)
+    except _TooDeep:
+        raise ExpressionTooDeep(
+            f"the expression is nested more than {MAX_NESTING} levels deep; split it over "
+            "several `set` rules, or simplify it"
+        ) from None
+    fast = _fast_condition(ast, functions=True)
     if fast is not None:
         return fast
     return jmespath.compile(expression).search
