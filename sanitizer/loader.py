@@ -51,6 +51,11 @@ def read_yaml(text: str, *, source: str) -> Any:
         ) from None
     except yaml.YAMLError:
         raise PolicyError("is not valid YAML", source=source) from None
+    except RecursionError:
+        raise PolicyError(
+            "is nested too deeply to read; a policy needs only a few levels of nesting",
+            source=source,
+        ) from None
 
 
 def policy_from_text(

@@ -17,6 +17,7 @@ from sanitizer.actions.addresses import IpMasker
 from sanitizer.cryptopan import CryptoPAn
 from sanitizer.detectors import find_ipv4, find_ipv6
 from sanitizer.errors import PolicyError
+from tests.conftest import make_policy
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -302,3 +303,74 @@ def test_repr_never_shows_the_key():
     assert "pseudonym" in text
     for shown in (repr(KEY), KEY.hex(), base64.b64encode(KEY).decode()):
         assert shown not in text
+
+
+# --- Addresses inside host names keep their form ----------------------------------------------
+
+HOST_CONTEXTS = ["host ", "lookup ", '{\\"host\\": \\"', "https://", "DB_HOST="]
+
+
+def dashed(ip: ipaddress.IPv4Address) -> str:
+    return str(ip).replace(".", "-")
+
+
+@given(st.ip_addresses(v=4), st.sampled_from(["truncate", "pseudonym"]))
+def test_dashed_host_names_keep_their_shape_with_the_masked_address(ip, mode):
+    m = masker(mode)
+    expected = dashed(ipaddress.IPv4Address(m(str(ip))[0]))
+    for shape in ("ip-{}.ec2.internal", "ip-{}", "{}.nip.io", "{}.ns.pod.cluster.local"):
+        for before in HOST_CONTEXTS:
+            out, count = m(before + shape.format(dashed(ip)) + " down")
+            assert (out, count) == (before + shape.format(expected) + " down", 1)
+
+
+@given(st.ip_addresses(v=4), st.sampled_from(["truncate", "pseudonym"]))
+def test_reverse_dns_names_are_masked_as_the_address_they_name_and_written_back_reversed(ip, mode):
+    m = masker(mode)
+    masked = ipaddress.IPv4Address(m(str(ip))[0])
+    assert m(f"PTR {ip.reverse_pointer}.") == (f"PTR {masked.reverse_pointer}.", 1)
+
+
+@given(addresses, st.sampled_from(["truncate", "pseudonym"]))
+def test_nibble_names_are_masked_as_the_ipv6_address_they_name(ip, mode):
+    ip6 = ip if ip.version == 6 else ipaddress.IPv6Address(f"::ffff:{ip}")
+    m = masker(mode)
+    masked = ipaddress.IPv6Address(m(f"x {ip6.exploded} y")[0].split(" ")[1])
+    assert m(ip6.reverse_pointer) == (masked.reverse_pointer, 1)
+
+
+def test_fixed_mode_replaces_the_address_inside_host_names():
+    text = "ip-10-1-2-3.ec2.internal 3.2.1.10.in-addr.arpa"
+    assert masker("fixed")(text) == ("ip-[IP].ec2.internal [IP].in-addr.arpa", 2)
+
+
+def test_dates_and_versions_are_not_addresses_to_mask():
+    text = "backup-2024-10-01-12.tar.gz version 2.19.5.57 built 24-10-01-12"
+    assert masker("pseudonym")(text) == (text, 0)
+
+
+# --- Numbers ----------------------------------------------------------------------------------
+
+
+def test_mask_ip_and_scrub_scan_numbers_and_leave_clean_ones_as_numbers():
+    policy = make_policy(
+        "  - {id: cards, action: scrub, detectors: [credit_card]}\n  - {id: ips, action: mask_ip}\n"
+    )
+    alert = {"card": 4111111111111111, "packed": 167837953, "ratio": 0.5, "n": [1, 2.25]}
+    out = policy.apply(alert).payload
+    assert out == {"card": "[CARD]", "packed": 167837953, "ratio": 0.5, "n": [1, 2.25]}
+
+
+# --- The pseudonym cache ----------------------------------------------------------------------
+
+
+def test_the_cache_keeps_recently_used_addresses_when_full(monkeypatch):
+    import sanitizer.actions.addresses as addresses_module
+
+    monkeypatch.setattr(addresses_module, "_RECENT_LIMIT", 3)
+    m = masker("pseudonym")
+    m("10.0.0.1 10.0.0.2 10.0.0.3")
+    m("10.0.0.1")  # used again: now the most recent
+    m("10.0.0.4")  # evicts 10.0.0.2, the least recently used
+    assert list(m._recent) == ["10.0.0.3", "10.0.0.1", "10.0.0.4"]
+    assert m("10.0.0.2")[0] == masker("pseudonym")("10.0.0.2")[0]

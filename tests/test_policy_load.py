@@ -145,3 +145,9 @@ def test_a_valid_policy_with_every_action_loads():
     )
     assert [r.id for r in policy.rules][:3] == ["d", "al", "r"]
     assert len(policy.rules) == 14
+
+
+def test_yaml_nested_too_deeply_to_read_is_a_policy_error():
+    with pytest.raises(PolicyError) as caught:
+        policy_from_text("[" * 5000 + "]" * 5000, environ={})
+    assert "nested too deeply" in caught.value.message

@@ -10,8 +10,16 @@ pseudonym  keyed, prefix-preserving Crypto-PAn: the same address always gets the
            pseudonym under one key, and addresses sharing a p-bit prefix get pseudonyms
            sharing a p-bit prefix, so subnets stay recognisable.
 
-Addresses are found by `sanitizer.detectors.find_ipv4` / `find_ipv6`, whose spans cover the
-address only, so brackets, ``:port``, ``%zone`` and ``/prefix`` around it are kept as written.
+Addresses are found by `sanitizer.detectors.network.find_ipv4_forms` / `find_ipv6_forms`,
+whose spans cover the address only, so brackets, ``:port``, ``%zone`` and ``/prefix`` around
+it are kept as written.
+
+Addresses inside host names are masked too and, in truncate and pseudonym modes, written
+back in the form they were found in, so a host name stays a host name:
+``ip-10-1-2-3.ec2.internal`` → ``ip-10-1-2-0.ec2.internal`` (dashed),
+``3.2.1.10.in-addr.arpa`` (10.1.2.3) → ``0.2.1.10.in-addr.arpa`` (reversed), and a full
+``….ip6.arpa`` nibble name → the nibbles of the result, lowercase. In fixed mode the dashed
+or reversed address becomes `replacement` like any other (``ip-[IP].ec2.internal``).
 
 An IPv4-mapped IPv6 address (``::ffff:10.1.2.3``) is treated as the IPv4 address it carries:
 in truncate mode its IPv4 part is cut to `ipv4_prefix`, in pseudonym mode its IPv4 part gets
@@ -26,10 +34,21 @@ part of either may survive and there is no single address to transform.
 from __future__ import annotations
 
 import ipaddress
+from collections import OrderedDict
+from typing import Any
 
 from sanitizer.actions.base import BuildContext, Effect, Options, RewriteStrings
+from sanitizer.actions.scrub import scan_numbers
 from sanitizer.cryptopan import CryptoPAn
-from sanitizer.detectors import find_ipv4, find_ipv6
+from sanitizer.detectors.network import (
+    DASHED,
+    DOTTED,
+    NIBBLES,
+    REVERSE,
+    TEXTUAL,
+    find_ipv4_forms,
+    find_ipv6_forms,
+)
 from sanitizer.errors import KeyLoadError, PolicyError
 from sanitizer.policy.schema import RuleSpec
 
@@ -39,7 +58,13 @@ MODES = ("fixed", "truncate", "pseudonym")
 _KEY_BYTES = 32
 _IPV4_FULL = (1 << 32) - 1
 _IPV6_FULL = (1 << 128) - 1
-_RECENT_LIMIT = 4096
+_RECENT_LIMIT = 32_768  # holds a 20,000-address fleet; ~200 bytes an entry at most
+# The character between the octets of each IPv4 form.
+_IPV4_SEPARATORS = {DOTTED: ".", DASHED: "-", REVERSE: "."}
+
+
+def _earliest_then_longest(found: tuple[int, int, str]) -> tuple[int, int]:
+    return found[0], -found[1]
 
 
 def _check_prefix(name: str, value: object, bits: int) -> int:
@@ -74,7 +99,9 @@ class IpMasker:
         self._v6_keep = _IPV6_FULL ^ (_IPV6_FULL >> self.ipv6_prefix)
         self._pan: CryptoPAn | None = None
         # Recent addresses and their replacements (in memory only): alerts repeat addresses.
-        self._recent: dict[str, str] = {}
+        # When full, the least recently used entry goes, so a fleet larger than the cache
+        # still hits on the addresses it repeats most.
+        self._recent: OrderedDict[str, str] = OrderedDict()
         if mode == "pseudonym":
             if not isinstance(key, bytes | bytearray) or len(key) != _KEY_BYTES:
                 got = f"{len(key)} bytes" if isinstance(key, bytes | bytearray) else "no key"
@@ -100,17 +127,17 @@ class IpMasker:
 
     def __call__(self, text: str) -> tuple[str, int]:
         """`text` with every address replaced, and the number of replacements."""
-        v4 = find_ipv4(text)
-        v6 = find_ipv6(text)
+        v4 = find_ipv4_forms(text)
+        v6 = find_ipv6_forms(text)
         if not v4 and not v6:
             return text, 0
-        spans = sorted([(start, -end, 4) for start, end in v4] + [(s, -e, 6) for s, e in v6])
+        # Each list is sorted by start; one holds no two spans with the same start.
+        spans = sorted(v4 + v6, key=_earliest_then_longest) if v4 and v6 else v4 or v6
         pieces: list[str] = []
         position = 0
         count = 0
-        cluster: list[int] = []  # start, end, version, number of spans merged in
-        for start, negative_end, version in spans:
-            end = -negative_end
+        cluster: list[Any] = []  # start, end, form, number of spans merged in
+        for start, end, form in spans:
             if cluster and start < cluster[1]:
                 if end > cluster[1]:  # a partial overlap: no single address to transform
                     cluster[1], cluster[3] = end, cluster[3] + 1
@@ -119,38 +146,58 @@ class IpMasker:
                 pieces += [text[position : cluster[0]], self._replace(text, *cluster)]
                 position = cluster[1]
                 count += 1
-            cluster = [start, end, version, 1]
+            cluster = [start, end, form, 1]
         pieces += [text[position : cluster[0]], self._replace(text, *cluster), text[cluster[1] :]]
         return "".join(pieces), count + 1
 
-    def _replace(self, text: str, start: int, end: int, version: int, merged: int) -> str:
+    def _replace(self, text: str, start: int, end: int, form: str, merged: int) -> str:
         if self.mode == "fixed" or merged > 1:
             return self.replacement
         written = text[start:end]
-        known = self._recent.get(written)
-        if known is None:
-            if len(self._recent) >= _RECENT_LIMIT:
-                self._recent.clear()
-            known = self._recent[written] = self._transform(written, version)
+        # A dotted quad reads the same reversed or not, so the form is part of the entry.
+        entry = written if form in (DOTTED, TEXTUAL) else f"{form} {written}"
+        recent = self._recent
+        known = recent.get(entry)
+        if known is not None:
+            recent.move_to_end(entry)
+            return known
+        if len(recent) >= _RECENT_LIMIT:
+            recent.popitem(last=False)
+        known = recent[entry] = self._transform(form, written)
         return known
 
-    def _transform(self, written: str, version: int) -> str:
-        if version == 4:
-            octets = [int(part) for part in written.split(".")]
-            value = (octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]
-            return str(self._ipv4(ipaddress.IPv4Address(value)))
+    def _transform(self, form: str, written: str) -> str:
+        separator = _IPV4_SEPARATORS.get(form)
+        if separator is not None:
+            octets = [int(part) for part in written.split(separator)]
+            if form == REVERSE:
+                octets.reverse()
+            value = self._ipv4((octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3])
+            result = [str(value >> shift & 0xFF) for shift in (24, 16, 8, 0)]
+            if form == REVERSE:
+                result.reverse()
+            return separator.join(result)
+        if form == NIBBLES:
+            value = self._ipv6(int(written[::-1].replace(".", ""), 16))
+            return ".".join(reversed(f"{value:032x}"))
         address = ipaddress.IPv6Address(written)
-        mapped = address.ipv4_mapped
-        if mapped is not None:
-            return f"::ffff:{self._ipv4(mapped)}"
-        if self._pan is not None:
-            return self._pan.anonymize(address).compressed
-        return ipaddress.IPv6Address(int(address) & self._v6_keep).compressed
+        if address.ipv4_mapped is not None:  # written back in mixed notation
+            return f"::ffff:{ipaddress.IPv4Address(self._ipv4(int(address.ipv4_mapped)))}"
+        return ipaddress.IPv6Address(self._ipv6(int(address))).compressed
 
-    def _ipv4(self, address: ipaddress.IPv4Address) -> ipaddress.IPv4Address:
+    def _ipv4(self, value: int) -> int:
         if self._pan is not None:
-            return self._pan.anonymize(address)
-        return ipaddress.IPv4Address(int(address) & self._v4_keep)
+            return self._pan.anonymize_int(value, 32)
+        return value & self._v4_keep
+
+    def _ipv6(self, value: int) -> int:
+        """The masked address; an IPv4-mapped one stays mapped, its IPv4 part masked as an
+        IPv4 address."""
+        if value >> 32 == 0xFFFF:
+            return (0xFFFF << 32) | self._ipv4(value & _IPV4_FULL)
+        if self._pan is not None:
+            return self._pan.anonymize_int(value, 128)
+        return value & self._v6_keep
 
 
 def build_mask_ip(rule: RuleSpec, options: Options, context: BuildContext) -> Effect:
@@ -183,4 +230,4 @@ def build_mask_ip(rule: RuleSpec, options: Options, context: BuildContext) -> Ef
         )
     except PolicyError as exc:
         raise exc.located(rule=rule.id) from None
-    return RewriteStrings(masker, keys_too=True)
+    return RewriteStrings(masker, scalars=scan_numbers(masker), keys_too=True)

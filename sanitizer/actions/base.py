@@ -91,9 +91,11 @@ def _as_tuple(kinds: type | tuple[type, ...]) -> tuple[type, ...]:
 
 @dataclass(frozen=True)
 class BuildContext:
-    """What an action may need beyond its own options: the policy's loaded keys."""
+    """What an action may need beyond its own options: the policy's loaded keys and its
+    `internal_domains` (for the `internal_hostname` detector)."""
 
     keys: Mapping[str, Key]
+    internal_domains: tuple[str, ...] = ()
 
     def key(self, options: Options, field: str = "key") -> Key:
         name = options.get(field, str, describe="the name of a key declared under 'keys:'")

@@ -2,19 +2,44 @@
 
 A rule applies exactly the `detectors` it lists and its `pattern` (one regex or a list), if
 any; only a rule with neither applies every built-in detector. Custom matches become `label`.
+
+`internal_hostname` finds names under the special-use suffixes and under the policy's
+`internal_domains`; with `key` (a key declared under `keys:`) each name becomes its keyed
+pseudonym (``host-3f9a1c2b7d.corp.example``) instead of ``[HOST]``.
+
+Numbers are scanned through their text (``str`` of an int, ``repr`` of a float): a card
+number sent as a JSON number is still one. A number in which something is found becomes
+the scrubbed string; any other number is left as it is.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
+from typing import Any
 
 from sanitizer.actions.base import BuildContext, Effect, Options, RewriteStrings
-from sanitizer.detectors import DETECTORS, Scrubber
+from sanitizer.detectors import DETECTORS, Detector, Scrubber
+from sanitizer.detectors.hostnames import hostname_detector
 from sanitizer.errors import PolicyError
+from sanitizer.policy.regex import PolicyRegex
 from sanitizer.policy.schema import RuleSpec, compile_regex
 
+TextTransform = Callable[[str], tuple[str, int]]
 
-def compile_patterns(options: Options, label: str) -> list[tuple[re.Pattern[str], str]]:
+
+def scan_numbers(transform: TextTransform) -> Callable[[Any], tuple[Any, int]]:
+    """A `RewriteStrings` scalar handler: `transform` applied to a number's decimal text;
+    the result (a string) replaces the number only when something was found in it."""
+
+    def scan(value: Any) -> tuple[Any, int]:
+        text = repr(value) if isinstance(value, float) else str(value)
+        new, count = transform(text)
+        return (new, count) if count else (value, 0)
+
+    return scan
+
+
+def compile_patterns(options: Options, label: str) -> list[tuple[PolicyRegex, str]]:
     raw = options.get(
         "pattern", (str, list), None, describe="a regular expression or a list of them"
     )
@@ -27,7 +52,7 @@ def compile_patterns(options: Options, label: str) -> list[tuple[re.Pattern[str]
         if not isinstance(source, str) or not source:
             raise options.error("must be a non-empty regular expression string", field=field)
         compiled = compile_regex(source, rule=options.rule_id, field=field)
-        if compiled.match(""):
+        if compiled.search(""):
             raise options.error(
                 "matches the empty string, so it would match everywhere; make it require "
                 "at least one character",
@@ -43,11 +68,20 @@ def build_scrub(rule: RuleSpec, options: Options, context: BuildContext) -> Effe
     )
     label = options.get("label", str, "[REDACTED]", describe="the text that replaces a match")
     patterns = compile_patterns(options, label)
+    key = context.key(options).material if options.has("key") else None
     options.finish()
     if names is None and not patterns:
         names = list(DETECTORS)
+    hosts = hostname_detector(context.internal_domains, key)
+    if key is not None and hosts.name not in (names or ()):
+        raise options.error(
+            f"is only used by the {hosts.name} detector (keyed host-name pseudonyms); add "
+            f"{hosts.name} to 'detectors' or remove 'key'",
+            field="key",
+        )
+    chosen: list[str | Detector] = [hosts if name == hosts.name else name for name in names or ()]
     try:
-        scrubber = Scrubber(names or (), patterns)
+        scrubber = Scrubber(chosen, patterns)
     except PolicyError as exc:
         raise exc.located(rule=rule.id, field="detectors") from None
-    return RewriteStrings(scrubber, keys_too=True)
+    return RewriteStrings(scrubber, scalars=scan_numbers(scrubber), keys_too=True)

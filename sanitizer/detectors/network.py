@@ -2,12 +2,30 @@
 
 Choices made where the right answer is not obvious:
 
-
 * IPv4: a dotted quad of octets 0-255 not glued to other digits (letters may touch it, so
   ``host10.0.0.1`` yields ``10.0.0.1``). Leading zeros (``010``) are accepted on purpose:
   masking an address-looking thing is cheaper than leaking one. ``1.2.3.4.5`` yields
   ``1.2.3.4`` (the first quad wins), so an SNMP OID is partly masked rather than an
   address left in ``a.b.c.d.port`` notation (tcpdump) being missed.
+* A quad right after a version marker is a version, not an address: ``v2.19.5.57`` (the
+  ``v`` not ending a word, so ``srv10.0.0.1`` is still an address), ``version 2.19.5.57``,
+  ``ver:``, ``release``, ``build``, ``rev``, ``firmware`` (then up to two of `` :=``).
+  An unlabelled ``2.19.5.57`` is a valid address and is masked. An SNMP OID under the
+  internet subtree (``1.3.6.1.`` and at least three more numbers) is not an address either;
+  other long dotted runs still have their first quad masked.
+* IPv4 inside host names: four dashed octets (0-255, leading zeros allowed, exactly four:
+  not glued to a digit or to a fifth ``-octet``) count when the text says "host name": right
+  after ``ip-`` (``ip-10-1-2-3``, ``ip-10-1-2-3.ec2.internal``; the ``ip`` not glued to a
+  letter or digit), or as a whole first label followed by a ``.`` and a letter
+  (``10-1-2-3.nip.io``, ``10-1-2-3.ns.pod.cluster.local``). Dates never qualify: a year is
+  over 255, and ``24-10-01-12`` alone (no ``ip-``, no following label) is left alone. The
+  span covers the four octets only, so ``ip-`` and the domain stay readable.
+* Reverse DNS: ``3.2.1.10.in-addr.arpa`` is 10.1.2.3 written backwards; its quad is found
+  like any other and `find_ipv4_forms` marks it "reverse" so `mask_ip` can write the result
+  back reversed. A full nibble name (32 hex digits, ``….ip6.arpa``) is an IPv6 address and
+  belongs to `ipv6`; no dotted quad inside any nibble run before ``ip6.arpa`` is an IPv4
+  address. Partial reverse zones (``2.1.10.in-addr.arpa``, fewer than 32 nibbles) name a
+  network, not a host, and are left as written.
 * IPv6: spans cover the address only: never the ``[ ]``, the ``:port``, the ``%zone`` or a
   ``/prefix``. The address must not touch ``[0-9A-Za-z_]`` on either side, so ``std::cerr``
   and ``Foo::Bar`` are left alone, but a whole token made only of hex digits and colons
@@ -15,13 +33,16 @@ Choices made where the right answer is not obvious:
   masked. A bare ``::`` is never reported. It may start right after a single ``:`` so
   ``addr:2001:db8::1`` is found, and may be followed by ``:`` (``a:b:c:d:e:f:g:h:443``),
   but never touches a ``::`` it is not part of: ``1::2::3`` is junk and yields nothing.
-* Phone numbers need an international prefix (``+CC`` or ``00CC``, 9-15 digits after it)
-  or the North American ``(202) 555-0143`` / ``202-555-0143`` shapes, so timestamps, dates,
-  durations, versions and perfdata never match; a signed decimal (``+1.234567890``, an NTP
-  offset) is not a phone number either.
-* Card numbers: 13-19 digits, contiguous or in groups of 3-6 split by spaces or dashes, first
-  digit 2-6 (every major network), Luhn-valid. The 2-6 rule keeps epoch-millisecond (until
-  2286) and epoch-nanosecond (until 2033) timestamps, which start with 1, from being
+* MAC: six hex pairs split by ``:`` or ``-`` (one separator throughout), Cisco's
+  ``0123.4567.89ab``, and twelve bare hex digits when a label says it is one: ``mac``,
+  ``mac address``, ``macaddr``, ``hwaddr``, ``HWaddr``, ``ether``, ``link/ether``,
+  ``lladdr``, ``chaddr``, followed by up to a few of ``:``, ``=``, spaces, quotes and the
+  backslashes of escaped JSON (``"mac": "001a2b3c4d5e"``). Unlabelled, twelve hex digits
+  are as likely a hash prefix or an id, so they are left alone.
+
+`find_ipv4` / `find_ipv6` keep reporting what they always did (dotted quads; textual IPv6
+addresses), so their spans parse as addresses. `find_ipv4_forms` / `find_ipv6_forms` add the
+host-name forms and say which form each span is; the `ipv4` and `ipv6` detectors use them.
 """
 
 from __future__ import annotations
@@ -31,9 +52,30 @@ import ipaddress
 import itertools
 import re
 
-from sanitizer.detectors.base import Detector, Span
+from sanitizer.detectors.base import Detector, Span, union
 
-__all__ = ["DETECTORS", "find_ipv4", "find_ipv6"]
+__all__ = [
+    "DASHED",
+    "DETECTORS",
+    "DOTTED",
+    "NIBBLES",
+    "REVERSE",
+    "TEXTUAL",
+    "find_ipv4",
+    "find_ipv4_forms",
+    "find_ipv6",
+    "find_ipv6_forms",
+]
+
+# How a found address is written (the third item of a `find_ipv4_forms` /
+# `find_ipv6_forms` entry): what `mask_ip` needs to write its result back the same way.
+DOTTED = "dotted"  # 10.1.2.3
+DASHED = "dashed"  # the 10-1-2-3 of ip-10-1-2-3.ec2.internal
+REVERSE = "reverse"  # the 3.2.1.10 of 3.2.1.10.in-addr.arpa
+TEXTUAL = "textual"  # any form `ipaddress` reads: 2001:db8::1, ::ffff:1.2.3.4, ...
+NIBBLES = "nibbles"  # the 32 dotted nibbles before .ip6.arpa
+
+Found = tuple[int, int, str]
 
 # --- IPv4 -----------------------------------------------------------------------------------
 
@@ -59,11 +101,99 @@ _IPV4_RE = re.compile(
 _IPV4_HINT = re.compile(r"\.[0-9]{1,3}\.[0-9]{1,3}\.")
 
 
+# A version number written like a quad: "v2.19.5.57", "version: 2.19.5.57".
+_VERSION_BEFORE = re.compile(
+    r"(?<![A-Za-z])(?:[vV]|(?i:version|ver|release|build|rev|firmware)[ :=]{1,2})\Z"
+)
+# The two characters right before a quad that follows one of those words: a word's last
+# letter or a separator, then a separator. Checked first, as a set lookup.
+_VERSION_TAILS = frozenset(a + b for a in "nNrReEdDvV :=" for b in " :=")
+
+
+def _is_version(text: str, start: int) -> bool:
+    """Whether the quad at `start` follows a version marker."""
+    if not start or (text[start - 1] not in "vV" and text[start - 2 : start] not in _VERSION_TAILS):
+        return False
+    return _VERSION_BEFORE.search(text, max(0, start - 12), start) is not None
+
+
 def find_ipv4(text: str) -> list[Span]:
-    """Spans of IPv4 dotted quads (octets 0-255, leading zeros allowed)."""
+    """Spans of IPv4 dotted quads (octets 0-255, leading zeros allowed), none inside a
+    nibble run before ``ip6.arpa`` and none right after a version marker."""
     if not _IPV4_HINT.search(text):
         return []
-    return [(m.start() - k, m.end(k)) for m in _IPV4_RE.finditer(text) for k in (m.lastindex,)]
+    spans = [
+        (start, m.end(k))
+        for m in _IPV4_RE.finditer(text)
+        for k in (m.lastindex,)
+        if not _is_version(text, start := m.start() - k)
+    ]
+    if spans and _mentions_arpa(text):
+        runs = [(start, end) for start, end, _ in _nibble_runs(text)]
+        spans = [span for span in spans if not any(a <= span[0] < b for a, b in runs)]
+    if spans and "1.3.6.1." in text:
+        oids = [m.span() for m in _SNMP_OID.finditer(text)]
+        spans = [span for span in spans if not any(a <= span[0] < b for a, b in oids)]
+    return spans
+
+
+# An SNMP OID under the internet subtree (every OID monitoring sends), 7 or more numbers.
+_SNMP_OID = re.compile(r"(?<![0-9.])1\.3\.6\.1(?:\.[0-9]++){3,}+")
+
+
+# Four dashed octets 0-255 (leading zeros allowed), exactly four.
+_DASHED_OCTET = "(?:25[0-5]|2[0-4][0-9]|[01][0-9][0-9]|[0-9][0-9]?)"
+_DASHED_QUAD = f"{_DASHED_OCTET}(?:-{_DASHED_OCTET}){{3}}"
+_IPV4_DASHED_RE = re.compile(
+    # After "ip-" (the "ip" not glued to a letter or digit), not followed by more octets.
+    rf"(?<=[Ii][Pp]-)(?<![0-9A-Za-z][Ii][Pp]-)({_DASHED_QUAD})(?![0-9]|-[0-9])"
+    # Or a whole first label of a host name: a "." and a letter follow.
+    rf"|(?<![0-9A-Za-z_-])({_DASHED_QUAD})(?=\.[A-Za-z])"
+)
+# Every dashed quad holds "-d-d-d" right after its first octet; the hint is zero-width after
+# the dash so that every such dash is found, overlapping or not.
+_IPV4_DASHED_HINT = re.compile(r"-(?=[0-9]{1,3}-[0-9]{1,3}-[0-9])")
+_IN_ADDR = ".in-addr.arpa"
+_DIGITS = frozenset("0123456789")
+
+
+def _find_ipv4_dashed(text: str) -> list[Span]:
+    """What ``_IPV4_DASHED_RE.finditer(text)`` finds, tried only at the start of the digit
+    run before each dash that starts the shape of a dashed quad. Matches never overlap: a
+    match is followed by neither a digit nor "-digit", or by "." and a letter."""
+    found: list[Span] = []
+    for hint in _IPV4_DASHED_HINT.finditer(text):
+        dash = start = hint.start()
+        while start > dash - 4 and start and text[start - 1] in _DIGITS:
+            start -= 1
+        # The first octet is the whole digit run before the dash: 1-3 digits.
+        if start < dash < start + 4 and (match := _IPV4_DASHED_RE.match(text, start)):
+            found.append(match.span(match.lastindex or 0))
+    return found
+
+
+def find_ipv4_forms(text: str) -> list[Found]:
+    """Every IPv4 address with its form: dotted quads (a quad followed by ``.in-addr.arpa``
+    is `REVERSE`) and dashed quads in host names (`DASHED`). Sorted by start; spans of
+    different forms may overlap only in malformed text (``ip-1-2-3-4.5.6.7``)."""
+    dotted = find_ipv4(text)
+    if dotted and _mentions_arpa(text):
+        found = [
+            (start, end, REVERSE if text[end : end + 13].lower() == _IN_ADDR else DOTTED)
+            for start, end in dotted
+        ]
+    else:
+        found = [(start, end, DOTTED) for start, end in dotted]
+    if "-" in text:
+        dashed = _find_ipv4_dashed(text)
+        if dashed:
+            found += [(start, end, DASHED) for start, end in dashed]
+            found.sort()
+    return found
+
+
+def _find_ipv4_any(text: str) -> list[Span]:
+    return union((start, end) for start, end, _ in find_ipv4_forms(text))
 
 
 # --- IPv6 -----------------------------------------------------------------------------------
@@ -129,6 +259,62 @@ def _is_ipv6(candidate: str) -> bool:
     return True
 
 
+# --- IPv6 nibble names (…ip6.arpa) ----------------------------------------------------------
+
+_IP6_ARPA = re.compile(r"[Ii][Pp]6\.[Aa][Rr][Pp][Aa]")
+
+
+def _mentions_arpa(text: str) -> bool:
+    """A precheck for reverse-DNS names, faster than any search with a case-blind letter."""
+    return "arpa" in text.lower()
+
+
+# Read backwards from just before "ip6.arpa": ".n" pairs, at most 32.
+_NIBBLES_BACKWARDS = re.compile(r"(?:\.[0-9A-Fa-f]){0,32}+")
+_NAME_CHAR = re.compile(r"[0-9A-Za-z_.-]")
+
+
+def _nibble_runs(text: str) -> list[tuple[int, int, bool]]:
+    """``(start, end, complete)`` of each run of dotted nibbles right before ``ip6.arpa``,
+    its last dot excluded; `complete` when it is a whole address (32 nibbles, starting a
+    name). Work per ``ip6.arpa`` is bounded: at most 64 characters are read back."""
+    runs = []
+    for hit in _IP6_ARPA.finditer(text):
+        position = hit.start()
+        if position and _NAME_CHAR.match(text, position - 1) and text[position - 1] != ".":
+            continue  # "xip6.arpa": not the ip6.arpa label
+        low = max(0, position - 64)
+        length = _NIBBLES_BACKWARDS.match(text[low:position][::-1]).end()
+        if not length:
+            continue
+        start = position - length
+        complete = length == 64 and not (start and _NAME_CHAR.match(text, start - 1))
+        after = hit.end()
+        if after < len(text) and (text[after].isalnum() or text[after] in "_-"):
+            continue  # "ip6.arpanet": not the ip6.arpa domain
+        runs.append((start, position - 1, complete))
+    return runs
+
+
+def _nibbles_address(written: str) -> ipaddress.IPv6Address:
+    return ipaddress.IPv6Address(int(written[::-1].replace(".", ""), 16))
+
+
+def find_ipv6_forms(text: str) -> list[Found]:
+    """Every IPv6 address with its form: what `find_ipv6` finds (`TEXTUAL`) and whole
+    nibble names before ``ip6.arpa`` (`NIBBLES`, the span covering the 32 nibbles and the
+    dots between them). Sorted by start, never overlapping."""
+    found = [(start, end, TEXTUAL) for start, end in find_ipv6(text)]
+    if _mentions_arpa(text):
+        found += [(start, end, NIBBLES) for start, end, whole in _nibble_runs(text) if whole]
+        found.sort()
+    return found
+
+
+def _find_ipv6_any(text: str) -> list[Span]:
+    return [(start, end) for start, end, _ in find_ipv6_forms(text)]
+
+
 _HEX2 = "[0-9A-Fa-f]{2}"
 _MAC_RE = re.compile(
     r"[0-9A-Fa-f](?<![0-9A-Za-z_:.-][0-9A-Fa-f])"
@@ -172,8 +358,60 @@ def _find_mac(text: str) -> list[Span]:
     ]
 
 
+# Twelve bare hex digits after a label that says "MAC address". "mac" may end a word
+# (src_mac, srcMac) but not follow a lower-case letter unless capitalised (so not "imac");
+# the other labels must start a word.
+_MAC_LABEL = (
+    r"(?:(?:(?<![A-Za-z])[Mm]|(?<=[a-z])M)[Aa][Cc](?:[ _-]?[Aa][Dd][Dd][Rr](?:[Ee][Ss][Ss])?)?"
+    r"|(?<![A-Za-z])(?:[Hh][Ww][ _-]?[Aa][Dd][Dd][Rr](?:[Ee][Ss][Ss])?|[Ee][Tt][Hh][Ee][Rr]"
+    r"|[Ll][Ll][Aa][Dd][Dd][Rr]|[Cc][Hh][Aa][Dd][Dd][Rr]))"
+)
+_MAC_BARE_RE = re.compile(rf"{_MAC_LABEL}[\s\\\"':=]{{1,8}}+([0-9A-Fa-f]{{12}})(?![0-9A-Za-z_])")
+_MAC_LABEL_HINT = re.compile(r"[Mm][Aa][Cc]|[Aa][Dd][Dd][Rr]|[Ee][Tt][Hh][Ee][Rr]")
+
+
+def _find_labelled_bare_mac(text: str) -> list[Span]:
+    """What ``_MAC_BARE_RE`` finds, tried only where a label can start: at each hint, or
+    two or three characters before an "addr" (``chaddr``, ``hw_addr``)."""
+    if len(text) < 15:
+        return []
+    lowered = text.lower()  # a precheck only: lower() may change the length
+    if "mac" not in lowered and "addr" not in lowered and "ether" not in lowered:
+        return []
+    found: set[Span] = set()
+    for hint in _MAC_LABEL_HINT.finditer(text):
+        position = hint.start()
+        starts = (position,) if text[position] not in "Aa" else (position - 2, position - 3)
+        for start in starts:
+            match = _MAC_BARE_RE.match(text, start) if start >= 0 else None
+            if match is not None:
+                found.add(match.span(1))
+    return sorted(found)
+
+
+def _find_mac_any(text: str) -> list[Span]:
+    bare = _find_labelled_bare_mac(text)
+    separated = _find_mac(text)
+    return union(bare + separated) if bare else separated
+
+
 DETECTORS = (
-    Detector("ipv4", "[IPV4]", find_ipv4),
-    Detector("ipv6", "[IPV6]", find_ipv6),
-    Detector("mac", "[MAC]", _find_mac),
+    Detector(
+        "ipv4",
+        "[IPV4]",
+        _find_ipv4_any,
+        "IPv4 addresses: dotted, dashed in host names (ip-10-1-2-3), reverse DNS (in-addr.arpa)",
+    ),
+    Detector(
+        "ipv6",
+        "[IPV6]",
+        _find_ipv6_any,
+        "IPv6 addresses in every textual form, and full reverse-DNS nibble names (ip6.arpa)",
+    ),
+    Detector(
+        "mac",
+        "[MAC]",
+        _find_mac_any,
+        "MAC addresses: colon, dash, Cisco dotted, and labelled bare (mac=001a2b3c4d5e)",
+    ),
 )

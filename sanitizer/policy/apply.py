@@ -9,7 +9,6 @@ keys the policy itself names (other keys show as `*`), never from payload values
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +18,7 @@ from sanitizer.detectors import Scrubber
 from sanitizer.errors import GuardHit, Refusal, RuleFailed, SanitizerError
 from sanitizer.keys import Key
 from sanitizer.policy.places import Selector, format_path
+from sanitizer.policy.regex import PolicyRegex
 from sanitizer.policy.tree import Path, copy_json, prune
 
 _PATH_TEXT_CACHE = 4096  # audit texts of recent paths; alerts of one kind repeat their keys
@@ -28,9 +28,9 @@ _CONTAINERS = (dict, list)
 
 @dataclass(frozen=True)
 class KeyLocator:
-    """Every value whose key, at any depth, the regex finds (`re.search`, not a full match)."""
+    """Every value whose key, at any depth, the regex finds (a search, not a full match)."""
 
-    pattern: re.Pattern[str]
+    pattern: PolicyRegex
     _verdicts: dict[str, bool] = field(default_factory=dict, repr=False, compare=False)
 
     def _learn(self, key: str) -> bool:

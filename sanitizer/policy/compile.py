@@ -15,6 +15,7 @@ import jmespath.exceptions
 from sanitizer.actions import ACTIONS
 from sanitizer.actions.base import BuildContext, Options
 from sanitizer.detectors import DETECTORS, Scrubber
+from sanitizer.detectors.hostnames import hostname_detector
 from sanitizer.errors import PolicyError
 from sanitizer.keys import Key
 from sanitizer.policy.apply import CompiledRule, KeyLocator, Locator, Policy
@@ -93,11 +94,13 @@ def _guard_names(names: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(DETECTORS) if names == ("all",) else names
 
 
-def _compile_guard(names: tuple[str, ...]) -> Scrubber | None:
+def _compile_guard(names: tuple[str, ...], internal_domains: tuple[str, ...]) -> Scrubber | None:
     if not names:
         return None
     try:
-        return Scrubber(list(names))
+        # internal_hostname knows the policy's domains, so it finds what `scrub` does.
+        hosts = hostname_detector(internal_domains)
+        return Scrubber([hosts if name == hosts.name else name for name in names])
     except PolicyError as exc:
         raise exc.located(field="guard") from None
 
@@ -124,12 +127,12 @@ def compile_policy(spec: PolicySpec, keys: Mapping[str, Key]) -> Policy:
             "declared key was not loaded; load every key under 'keys:' before compiling",
             field=f"keys.{missing[0]}",
         )
-    context = BuildContext(keys=dict(keys))
+    context = BuildContext(keys=dict(keys), internal_domains=spec.internal_domains)
     rules = [_compile_rule(rule, context) for rule in spec.rules]
     return Policy(
         name=spec.name,
         rules=tuple(rules),
-        guard=_compile_guard(_guard_names(spec.guard)),
+        guard=_compile_guard(_guard_names(spec.guard), spec.internal_domains),
         guard_names=_guard_names(spec.guard),
         shown_keys=_shown_keys(spec),
         keys=tuple(keys.values()),

@@ -14,11 +14,12 @@ from typing import Any
 
 from sanitizer.errors import PolicyError
 from sanitizer.keys import SecretRef, parse_secret_ref
+from sanitizer.policy.regex import PolicyRegex, compile_policy_regex
 
 SUPPORTED_VERSIONS = (1,)
 _RULE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 _KEY_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
-_TOP_LEVEL = ("version", "name", "description", "keys", "rules", "guard")
+_TOP_LEVEL = ("version", "name", "description", "keys", "rules", "guard", "internal_domains")
 COMMON_RULE_FIELDS = ("id", "action", "select", "keys", "when", "description")
 
 
@@ -40,19 +41,16 @@ class PolicySpec:
     keys: Mapping[str, SecretRef]
     rules: tuple[RuleSpec, ...]
     guard: tuple[str, ...]
+    internal_domains: tuple[str, ...] = ()
 
 
-def compile_regex(source: str, *, rule: str | None, field: str) -> re.Pattern[str]:
-    """Compile a regex written in a policy, or refuse it naming the rule and field."""
+def compile_regex(source: str, *, rule: str | None, field: str) -> PolicyRegex:
+    """Compile a regex written in a policy for RE2 (linear time), or refuse it naming the
+    rule, the field and the construct RE2 cannot run (see `sanitizer.policy.regex`)."""
     try:
-        return re.compile(source)
-    except re.error as exc:
-        raise PolicyError(
-            f"is not a valid regular expression ({exc.msg} at position {exc.pos}); "
-            "in YAML, single-quote patterns so backslashes stay as written",
-            rule=rule,
-            field=field,
-        ) from None
+        return compile_policy_regex(source)
+    except PolicyError as exc:
+        raise exc.located(rule=rule, field=field) from None
 
 
 def _expect_str(value: Any, *, rule: str | None, field: str) -> str:
@@ -147,6 +145,43 @@ def _parse_guard(raw: Any) -> tuple[str, ...]:
     )
 
 
+# --- internal_domains: the policy's own DNS domains, for the internal_hostname detector ---
+
+_DNS_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def _parse_internal_domains(raw: Any) -> tuple[str, ...]:
+    """Lowercase DNS names (``corp.example``); hosts under them are internal host names."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise PolicyError(
+            "must be a list of DNS domain names, e.g. [corp.example, payments.example.net]",
+            field="internal_domains",
+        )
+    domains = []
+    for index, item in enumerate(raw):
+        field = f"internal_domains[{index}]"
+        if not isinstance(item, str) or not item.strip():
+            raise PolicyError("must be a DNS domain name such as corp.example", field=field)
+        name = item.strip().lower()
+        if name.startswith(".") or name.endswith(".") or "*" in name:
+            raise PolicyError(
+                "write the domain alone, without a leading or trailing dot or wildcard "
+                "(corp.example covers every host under it)",
+                field=field,
+            )
+        if len(name) > 253 or not all(_DNS_LABEL.match(label) for label in name.split(".")):
+            raise PolicyError(
+                "is not a DNS domain name: labels of letters, digits and inner hyphens "
+                "(1-63 characters each) joined by dots, 253 characters at most, "
+                "e.g. corp.example",
+                field=field,
+            )
+        domains.append(name)
+    return tuple(dict.fromkeys(domains))
+
+
 def parse_policy(doc: Any) -> PolicySpec:
     """Validate the policy's shape. Raises `PolicyError` naming the rule and field."""
     if not isinstance(doc, Mapping):
@@ -173,4 +208,5 @@ def parse_policy(doc: Any) -> PolicySpec:
         keys=_parse_keys(doc.get("keys")),
         rules=rules,
         guard=_parse_guard(doc.get("guard")),
+        internal_domains=_parse_internal_domains(doc.get("internal_domains")),
     )

@@ -209,9 +209,9 @@ class Deliverer:
         for alert in alerts:
             task = asyncio.create_task(self._deliver(alert), name=f"deliver-{alert.id}")
             self._inflight[alert.id] = task
-            task.add_done_callback(lambda _t, alert_id=alert.id: self._finished(alert_id))
+            task.add_done_callback(partial(self._finished, alert.id))
 
-    def _finished(self, alert_id: str) -> None:
+    def _finished(self, alert_id: str, _task: asyncio.Task[None]) -> None:
         self._inflight.pop(alert_id, None)
         self.wake()
 

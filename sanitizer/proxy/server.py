@@ -67,14 +67,12 @@ class Service:
             metrics=self.metrics,
             wake_delivery=self.deliverer.wake,
         )
-        self.proxy.notices = RefusalNotices(
-            self.spool.append,
-            on_queued=lambda route: (
-                self.metrics.notices.labels(route).inc(),
-                self.deliverer.wake(),
-            ),
-        )
+        self.proxy.notices = RefusalNotices(self.spool.append, on_queued=self._notice_queued)
         self.app = self.proxy.build_app(lifespan=self._lifespan)
+
+    def _notice_queued(self, route: str) -> None:
+        self.metrics.notices.labels(route).inc()
+        self.deliverer.wake()
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, app: Any) -> AsyncIterator[None]:
