@@ -17,7 +17,7 @@ from typing import Any
 import jmespath.exceptions
 
 from sanitizer.actions.base import REQUIRED, BuildContext, Effect, Options, Report, RewriteStrings
-from sanitizer.policy.places import compile_expression, compile_selector
+from sanitizer.policy.places import ExpressionTooDeep, compile_expression, compile_selector
 from sanitizer.policy.schema import RuleSpec
 from sanitizer.policy.tree import Path, copy_json, delete_at, get_at, keep_only, prune, set_at
 
@@ -161,6 +161,8 @@ def build_set(rule: RuleSpec, options: Options, context: BuildContext) -> Effect
     source = options.get("expr", str, describe="a JMESPath expression over the payload")
     try:
         compiled = compile_expression(source)
+    except ExpressionTooDeep as exc:
+        raise options.error(str(exc), field="expr") from None
     except jmespath.exceptions.JMESPathError as exc:
         raise options.error(
             f"is not valid JMESPath ({type(exc).__name__}); check quoting: "

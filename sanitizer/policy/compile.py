@@ -19,7 +19,7 @@ from sanitizer.detectors.hostnames import hostname_detector
 from sanitizer.errors import PolicyError
 from sanitizer.keys import Key
 from sanitizer.policy.apply import CompiledRule, KeyLocator, Locator, Policy
-from sanitizer.policy.places import compile_expression, compile_selector
+from sanitizer.policy.places import ExpressionTooDeep, compile_expression, compile_selector
 from sanitizer.policy.schema import PolicySpec, RuleSpec, compile_regex
 
 
@@ -28,6 +28,8 @@ def _compile_when(rule: RuleSpec) -> Callable[[Any], Any] | None:
         return None
     try:
         return compile_expression(rule.when)
+    except ExpressionTooDeep as exc:
+        raise PolicyError(str(exc), rule=rule.id, field="when") from None
     except jmespath.exceptions.JMESPathError as exc:
         raise PolicyError(
             f"is not a valid JMESPath condition ({type(exc).__name__}); strings are "
