@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from sanitizer import __version__, jsonio
+from sanitizer.detectors import DETECTORS, Scrubber
 from sanitizer.errors import InputError, Refusal, SanitizerError
 from sanitizer.keys import generate_key, key_id
 from sanitizer.loader import load_policy
@@ -60,6 +61,9 @@ def _rule_lines(policy: Policy) -> None:
             scope = "its own path"
         condition = "  (conditional)" if rule.when is not None else ""
         print(f"  {number:>2}. {rule.id:<28} {rule.action:<9} {scope}{condition}")
+        scrubber = getattr(rule.effect, "fn", None)
+        if isinstance(scrubber, Scrubber):
+            print(f"      detectors: {', '.join(scrubber.names)}")
     if policy.guard_names:
         print(f"  guard: {', '.join(policy.guard_names)}")
 
@@ -357,6 +361,11 @@ def build_parser() -> argparse.ArgumentParser:
         "Validate a policy and print a summary of its rules (keys must be resolvable).",
         "  SANITIZER_KEY_PSEUDONYM=$(sanitizer keygen) sanitizer check rules/nagios.yaml "
         "--upstream victorops",
+    )
+    check.epilog = (
+        (check.epilog or "")
+        + "\n\nbuilt-in detectors (scrub detectors:, guard:):\n"
+        + ("\n".join(f"  {d.name:<18} {d.label:<17} {d.summary}" for d in DETECTORS.values()))
     )
     check.add_argument("policy", metavar="POLICY", help="policy YAML file")
     check.add_argument(

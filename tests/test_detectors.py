@@ -419,8 +419,8 @@ def test_first_hit_names_the_first_configured_detector_that_matches():
 
 def test_unknown_detector_is_a_policy_error_listing_the_choices():
     with pytest.raises(PolicyError) as caught:
-        Scrubber(["email", "ssn"])
-    assert "unknown detector 'ssn'" in caught.value.message
+        Scrubber(["email", "social_media_handle"])
+    assert "unknown detector 'social_media_handle'" in caught.value.message
     for name in ALL:
         assert name in caught.value.message
 
@@ -429,18 +429,33 @@ def test_registry_holds_every_built_in_detector_with_its_label():
     labels = {name: d.label for name, d in DETECTORS.items()}
     assert labels == {
         "email": "[EMAIL]",
+        "phone": "[PHONE]",
+        "ssn": "[SSN]",
+        "iban": "[IBAN]",
+        "credit_card": "[CARD]",
         "ipv4": "[IPV4]",
         "ipv6": "[IPV6]",
         "mac": "[MAC]",
-        "phone": "[PHONE]",
-        "url_credentials": "[CREDENTIALS]",
-        "bearer": "[TOKEN]",
+        "internal_hostname": "[HOST]",
+        "github_token": "[GITHUB_TOKEN]",
+        "gitlab_token": "[GITLAB_TOKEN]",
+        "slack_webhook": "[SLACK_WEBHOOK]",
+        "slack_token": "[SLACK_TOKEN]",
+        "stripe_key": "[STRIPE_KEY]",
+        "google_api_key": "[GOOGLE_API_KEY]",
+        "sendgrid_key": "[SENDGRID_KEY]",
+        "npm_token": "[NPM_TOKEN]",
+        "pypi_token": "[PYPI_TOKEN]",
+        "azure_storage_key": "[AZURE_KEY]",
+        "pem_private_key": "[PRIVATE_KEY]",
         "jwt": "[JWT]",
         "aws_access_key": "[AWS_KEY]",
-        "pem_private_key": "[PRIVATE_KEY]",
-        "credit_card": "[CARD]",
+        "url_credentials": "[CREDENTIALS]",
+        "bearer": "[TOKEN]",
+        "secret_assignment": "[SECRET]",
     }
     assert all(isinstance(d, Detector) and d.name == name for name, d in DETECTORS.items())
+    assert all(d.summary for d in DETECTORS.values()), "every detector has a one-line summary"
 
 
 def test_clean_text_is_returned_unchanged():

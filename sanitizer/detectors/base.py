@@ -25,7 +25,8 @@ class Detector:
     `replace`, when set, computes the replacement from the matched text instead of the fixed
     label (a keyed pseudonym that keeps part of the match readable); it must never return
     text the same detector finds again. `summary` is the one line `check` and the README
-    show.
+    show. `anchors` are RE2 patterns at least one of which matches every text `find` can
+    find something in (see `prefilter`); none means the detector always runs.
     """
 
     name: str
@@ -33,6 +34,7 @@ class Detector:
     find: Finder
     summary: str = ""
     replace: Callable[[str], str] | None = None
+    anchors: tuple[str, ...] = ()
 
 
 def union(spans: Iterable[Span]) -> list[Span]:

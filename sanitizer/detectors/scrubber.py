@@ -8,6 +8,7 @@ from typing import Protocol
 
 from sanitizer.detectors.base import Detector, Finder, Span
 from sanitizer.detectors.normalize import normalize
+from sanitizer.detectors.prefilter import Prefilter
 from sanitizer.detectors.registry import DETECTORS
 from sanitizer.errors import PolicyError
 
@@ -84,6 +85,7 @@ class Scrubber:
         """`detectors` are built-in names, or `Detector` records a policy configured itself
         (an `internal_hostname` that knows the policy's domains and key)."""
         finders: list[tuple[str, Replacement, Finder]] = []
+        anchors: list[tuple[str, ...]] = []
         seen = set()
         for item in detectors:
             detector = item if isinstance(item, Detector) else None
@@ -94,13 +96,16 @@ class Scrubber:
             if detector.name not in seen:
                 seen.add(detector.name)
                 finders.append((detector.name, detector.replace or detector.label, detector.find))
+                anchors.append(detector.anchors)
         for pattern, label in patterns:
             if not hasattr(pattern, "finditer") or not isinstance(label, str):
                 raise PolicyError(
                     "a custom pattern must be a compiled regular expression with a text label"
                 )
             finders.append(("pattern", label, _pattern_finder(pattern)))
+            anchors.append(())
         self._finders = tuple(finders)
+        self._prefilter = Prefilter(anchors)
         self._replacements = tuple(replacement for _, replacement, _ in finders)
         # Ties between equal spans go to the more specific detector (the registry's order).
         order = list(DETECTORS)
@@ -113,7 +118,12 @@ class Scrubber:
         self._first_hit_short = functools.lru_cache(maxsize=_CACHED_STRINGS)(self._first_hit)
 
     def __repr__(self) -> str:
-        return f"Scrubber({[name for name, _, _ in self._finders]!r})"
+        return f"Scrubber({list(self.names)!r})"
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The detectors this scrubber runs, in order ("pattern" for each custom pattern)."""
+        return tuple(name for name, _, _ in self._finders)
 
     def __call__(self, text: str) -> tuple[str, int]:
         """`text` with every match replaced, and how many replacements were made.
@@ -147,14 +157,15 @@ class Scrubber:
         """Every match as ``(start, -end, finder index)``, sorted: earliest first, longest on
         a tie, then the most specific detector (`registry` order)."""
         hits = []
-        for which, (_, _, find) in enumerate(self._finders):
-            spans = find(text)
+        finders = self._finders
+        for which in self._prefilter.candidates(text):
+            spans = finders[which][2](text)
             if spans:
                 hits += [(start, -end, which) for start, end in spans]
         normal = normalize(text)
         if normal is not None:
-            for which, (_, _, find) in enumerate(self._finders):
-                for start, end in find(normal.text):
+            for which in self._prefilter.candidates(normal.text):
+                for start, end in finders[which][2](normal.text):
                     begin, finish = normal.span_in_original(start, end)
                     hits.append((begin, -finish, which))
         ranks = self._ranks
@@ -168,12 +179,14 @@ class Scrubber:
         return self._first_hit(text)
 
     def _first_hit(self, text: str) -> str | None:
-        for name, _, find in self._finders:
-            if find(text):
+        hit = self._first_in(text)
+        if hit is None and (normal := normalize(text)) is not None:
+            hit = self._first_in(normal.text)
+        return hit
+
+    def _first_in(self, text: str) -> str | None:
+        worth = self._prefilter.candidates(text)
+        for which, (name, _, find) in enumerate(self._finders):
+            if which in worth and find(text):
                 return name
-        normal = normalize(text)
-        if normal is not None:
-            for name, _, find in self._finders:
-                if find(normal.text):
-                    return name
         return None
