@@ -2,19 +2,39 @@
 
 Choices made where the right answer is not obvious:
 
-  masked; compact ``YYYYmmddHHMMSS[fff]`` timestamps are skipped too.
-* url_credentials replaces the whole userinfo, with or without a password: a lone user
-  part in ``https://TOKEN@host`` is often a token. Up to the last ``@`` of the authority,
-  so a password containing ``@`` does not leak its tail.
-* bearer replaces the value after ``Bearer`` (8+ characters) or after an
-  ``Authorization:`` header name and its scheme; for Digest and AWS4 the rest of the line.
-  aws_access_key also replaces the value after a ``secret_access_key`` style label.
-* A PEM private-key block without its END line (a truncated alert) is masked to the end of
-  the text.
+* url_credentials replaces the whole userinfo of a URL of any scheme, with or without a
+  password: a lone user part in ``https://TOKEN@host`` is often a token. Up to the last
+  ``@`` of the authority, so a password containing ``@`` does not leak its tail. A password
+  holding an unencoded ``/``, ``?`` or ``#`` (which RFC 3986 forbids, but people type) is
+  still found after ``user:`` unless what follows the colon is a port. Password parameters
+  of URLs (``?password=``, ``;password=`` of JDBC, ``sslpassword=``...) are replaced too,
+  and ``user/password`` of Oracle's ``jdbc:oracle:thin:user/password@host``.
+* bearer replaces the credentials of an ``Authorization`` (``Proxy-Authorization``,
+  ``X-Authorization``...) header of any scheme and keeps the scheme readable: the token
+  of ``Bearer``, ``Basic``, ``Token``, ``NTLM``..., the whole parameter list of
+  ``Digest`` and ``AWS4-HMAC-SHA256``.
+  It also replaces the values of token headers (``X-Auth-Token``, ``X-API-Key``,
+  ``Private-Token``, ``X-Vault-Token``...) and a token after a lone ``Bearer``. A value
+  that is a plain word (``authorization: required``) is not a credential, except after a
+  known scheme.
+* jwt: three dot-separated base64url parts opening with ``eyJ`` (``{"``), the signature
+  possibly empty (``alg: none``), or the five parts of a JWE, whose key part may be empty.
+* aws_access_key replaces access key ids (AKIA, ASIA and the other documented prefixes)
+  wherever they are, and values next to AWS secret labels: any value of 8 characters or
+  more after ``aws_secret_access_key``, ``SecretAccessKey``, ``AWS_SECRET_KEY``...; only
+  a 40-character value after the generic ``secret_key``; session tokens after
+  ``aws_session_token`` and ``SessionToken``.
+* pem_private_key: a block from ``-----BEGIN … PRIVATE KEY-----`` to its END line, also
+  with ``\\n`` escapes inside a JSON string. A block without END (a truncated alert) is
+  replaced as far as its body runs (base64, headers, line breaks and escapes), which is to
+  the end of a plain text. A base64 blob of PEM text (``LS0tLS1CRUdJTi``, as Kubernetes
+  Secrets hold it), also wrapped in lines of equal width, is replaced when its first
+  64 KiB decode to text holding a private key; a certificate or public key stays.
 """
 
 from __future__ import annotations
 
+import binascii
 import bisect
 import re
 
@@ -22,94 +42,306 @@ from sanitizer.detectors.base import Detector, Span, union
 
 __all__ = ["DETECTORS"]
 
-_URL_CREDENTIALS_RE = re.compile(r"(?<=://)[^\s/?#\[\]@]++(?:@[^\s/?#\[\]@]*+)*(?=@)")
+# Text that can belong to one URL: how far back a URL parameter looks for its "://".
+_URL_WINDOW = 2048
+_URL_DELIMITER_RE = re.compile(r"[\s\"'<>]")
 
-
-def _find_url_credentials(text: str) -> list[Span]:
-    if "/" not in text or "://" not in text:
-        return []
-    return [m.span() for m in _URL_CREDENTIALS_RE.finditer(text)]
-
-
-_TOKEN68 = r"[A-Za-z0-9\-._~+/]++=*+"
-_BEARER_RE = re.compile(rf"(?i)\bbearer\s++(?=[A-Za-z0-9\-._~+/]{{8}})({_TOKEN68})")
-_SCHEMES = "basic|bearer|token|negotiate|ntlm|apikey"
-_LISTED_SCHEMES = "digest|aws4-hmac-sha256"
-_AUTHORIZATION_RE = re.compile(
-    r"(?i)\b(?:proxy-)?authorization[\"']?\s*+[:=]\s*+[\"']?(?:"
-    rf"(?:{_LISTED_SCHEMES})\s++([A-Za-z0-9\-._~+/=][^\r\n]*+)"
-    rf"|(?:{_SCHEMES})\s++({_TOKEN68})"
-    rf"|(?!(?:{_SCHEMES}|{_LISTED_SCHEMES})\b)({_TOKEN68}))"
+_USERINFO_RE = re.compile(
+    r"://("
+    # RFC 3986 userinfo, up to the last "@" of the authority
+    r"[^\s/?#\[\]@\"\\<>]++(?:@[^\s/?#\[\]@\"\\<>]*+)*(?=@)"
+    # user:password where the password holds an unencoded / ? or #; not user:port/
+    r"|[^\s/?#\[\]@:\"\\<>]*+:(?![0-9]*+(?:[/?#\s]|\Z))[^\s@\"\\<>]{1,256}+(?=@)"
+    r")"
+)
+_PASSWORD_PARAM_RE = re.compile(
+    r"[?&;](?i:pass|passwd|pwd|[a-z_]{0,24}?password)="
+    r"(\{[^}\s]{0,256}+\}|[^\s&;#\"'<>\\\[][^\s&;#\"'<>\\]*+)"
+)
+_ORACLE_THIN_RE = re.compile(
+    r"jdbc:oracle:[a-z]++:([^\s@/\"'<>\\:\[]++/[^\s@\"'<>\\]{1,256}+)(?=@)"
 )
 
 
-def _find_bearer(text: str) -> list[Span]:
-    lowered = text.lower()  # a precheck only: lower() may change lengths, so no spans from it
-    if "bearer" not in lowered and "authorization" not in lowered:
+def _in_url(text: str, position: int) -> bool:
+    """Whether `position` lies in a run of URL-ish text that holds a "://" before it."""
+    scheme_end = text.rfind("://", max(0, position - _URL_WINDOW), position)
+    return scheme_end >= 0 and _URL_DELIMITER_RE.search(text, scheme_end, position) is None
+
+
+def _find_url_credentials(text: str) -> list[Span]:
+    if ":" not in text:
         return []
-    spans = [m.span(1) for m in _BEARER_RE.finditer(text)]
-    for match in _AUTHORIZATION_RE.finditer(text):
-        group = next(index for index in (1, 2, 3) if match.group(index) is not None)
-        spans.append(match.span(group))
+    spans: list[Span] = []
+    if "://" in text:
+        spans += [m.span(1) for m in _USERINFO_RE.finditer(text)]
+        if "=" in text and ("pass" in text.lower() or "pwd" in text.lower()):
+            spans += [
+                m.span(1) for m in _PASSWORD_PARAM_RE.finditer(text) if _in_url(text, m.start())
+            ]
+    if "jdbc:oracle:" in text:
+        spans += [m.span(1) for m in _ORACLE_THIN_RE.finditer(text)]
     return union(spans)
 
 
+# --- bearer ------------------------------------------------------------------------------
+
+_KNOWN_SCHEMES = frozenset(
+    [
+        "basic",
+        "bearer",
+        "digest",
+        "token",
+        "negotiate",
+        "ntlm",
+        "apikey",
+        "api-key",
+        "key",
+        "jwt",
+        "mac",
+        "hoba",
+        "mutual",
+        "aws4-hmac-sha256",
+        "aws",
+        "ssws",
+        "geniekey",
+        "splunk",
+        "otoken",
+        "oauth",
+    ]
+)
+_KEY_HEADER_NAMES = (
+    r"x-(?:auth-(?:token|key)|api-(?:key|token)|access-token|vault-token|consul-token"
+    r"|gitlab-token|amz-security-token|goog-api-key)"
+    r"|private-token|job-token|ocp-apim-subscription-key|api-key"
+)
+_TOKEN68_SCHEMES = "basic|bearer|negotiate|ntlm"  # one token68, never parameters
+_QUOTE = r"""(?:\\*+["'])?+"""  # a quote, escaped any number of times
+_SEPARATOR = rf"{_QUOTE}[ \t]*+(?:=>|:=|[:=>])[ \t]*+{_QUOTE}"
+# Characters of a token: none of these ever appears in one ("=" only as base64 padding),
+# and "[" keeps labels unmatched.
+_CREDENTIAL = r"[^\s\"'\\<>,;&()\[\]{}=]++=*+"
+_PARAMETER = (  # a quoted value ends the parameter: what follows must separate
+    r"""[A-Za-z0-9_.-]++=(?:\\*+"[^"\\\r\n]*+\\*+"(?=[\s,;)}\]]|\\*+["']|\Z)"""
+    r"""|[^\s"'\\<>,&\[]++)"""
+)
+_PARAMETERS = rf"{_PARAMETER}(?:[ \t]*+,[ \t]*+{_PARAMETER})*+"
+_AUTHORIZATION_RE = re.compile(
+    rf"(?<![A-Za-z0-9_])(?i:authorization){_SEPARATOR}"
+    rf"(?:(?i:{_TOKEN68_SCHEMES})[ \t]++(?P<token>{_CREDENTIAL})"
+    rf"|(?P<scheme>(?i:aws4-hmac-sha256)|[A-Za-z][A-Za-z-]*+)[ \t]++"
+    rf"(?P<credential>{_PARAMETERS}|{_CREDENTIAL})"
+    rf"|(?P<solo>{_CREDENTIAL}))"
+)
+_TOKEN_HEADER_RE = re.compile(
+    rf"(?<![A-Za-z0-9_-])(?i:{_KEY_HEADER_NAMES}){_SEPARATOR}({_CREDENTIAL})"
+)
+_LONE_BEARER_RE = re.compile(rf"(?<![A-Za-z0-9_])(?i:bearer)[ \t]++({_CREDENTIAL})")
+_PLAIN_WORD_RE = re.compile(r"[A-Za-z][a-z]*+")
+_TOKEN_LIKE_SCHEME = 16  # an unknown "scheme" this long is a token followed by other text
+
+
+def _is_plain_word(value: str) -> bool:
+    return _PLAIN_WORD_RE.fullmatch(value) is not None
+
+
+def _authorization_spans(match: re.Match[str]) -> list[Span]:
+    if match.group("token") is not None:
+        return [match.span("token")]
+    spans = []
+    scheme, credential, solo = match.group("scheme", "credential", "solo")
+    if scheme is not None:
+        known = scheme.lower() in _KNOWN_SCHEMES
+        if not known and len(scheme) >= _TOKEN_LIKE_SCHEME:
+            spans.append(match.span("scheme"))
+        if known or not _is_plain_word(credential):
+            spans.append(match.span("credential"))
+    if solo is not None and solo.lower() not in _KNOWN_SCHEMES and not _is_plain_word(solo):
+        spans.append(match.span("solo"))
+    return spans
+
+
+def _matches_at(
+    pattern: re.Pattern[str], text: str, lowered: str, word: str
+) -> list[re.Match[str]]:
+    """Non-overlapping matches of `pattern` starting where `word` occurs in `lowered` (the
+    text in lower case): a case-insensitive pattern is only tried where it can match. If
+    lowering changed the length (a few non-ASCII letters), positions differ: every position
+    is tried then."""
+    if len(lowered) != len(text):
+        return list(pattern.finditer(text))
+    matches = []
+    position = lowered.find(word)
+    while position >= 0:
+        match = pattern.match(text, position)
+        if match is not None:
+            matches.append(match)
+        position = lowered.find(word, match.end() if match else position + 1)
+    return matches
+
+
+def _find_bearer(text: str) -> list[Span]:
+    lowered = text.lower()
+    spans = []
+    for match in _matches_at(_AUTHORIZATION_RE, text, lowered, "authorization"):
+        spans += _authorization_spans(match)
+    if "-token" in lowered or "-key" in lowered:
+        spans += [
+            m.span(1) for m in _TOKEN_HEADER_RE.finditer(text) if not _is_plain_word(m.group(1))
+        ]
+    for match in _matches_at(_LONE_BEARER_RE, text, lowered, "bearer"):
+        token = match.group(1)
+        if len(token) >= 8 and not _is_plain_word(token):
+            spans.append(match.span(1))
+    return union(spans)
+
+
+# --- jwt ---------------------------------------------------------------------------------
+
 _B64URL = "[A-Za-z0-9_-]"
 _JWT_RE = re.compile(
-    rf"(?<!{_B64URL})eyJ{_B64URL}++\.{_B64URL}++\.{_B64URL}*+(?:\.{_B64URL}++){{0,2}}+"
+    rf"eyJ(?<!{_B64URL}eyJ){_B64URL}++\."
+    # a JWE (key part empty with "dir"), else a JWS (signature empty with "alg": "none")
+    rf"(?:{_B64URL}*+\.{_B64URL}++\.{_B64URL}++\.{_B64URL}++|{_B64URL}++\.{_B64URL}*+)"
 )
 
 
 def _find_jwt(text: str) -> list[Span]:
-    if "J" not in text or "eyJ" not in text:
+    if "eyJ" not in text:
         return []
     return [m.span() for m in _JWT_RE.finditer(text)]
 
 
-_AWS_KEY_ID_RE = re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])")
-_AWS_SECRET_RE = re.compile(
-    r"(?i)(?<![A-Za-z0-9])(?:aws[_-]?)?secret[_-]?access[_-]?key[\"']?\s*+[:=]\s*+[\"']?"
-    r"([A-Za-z0-9/+]++=*+)"
+# --- aws_access_key ----------------------------------------------------------------------
+
+# Access key ids (AKIA), temporary ones (ASIA) and the ids of groups, users, roles, managed
+# policies, certificates and other IAM resources, which AWS tooling prints next to them.
+_AWS_KEY_ID_RE = re.compile(
+    r"A(?<![A-Z0-9]A)(?:KIA|SIA|GPA|IDA|ROA|NPA|NVA|IPA|BIA|CCA|PKA|SCA|3T[A-Z0-9])"
+    r"[A-Z0-9]{16}(?![A-Z0-9])"
 )
+_AWS_SECRET_RE = re.compile(
+    r"(?<!</)(?:[Ss](?i:ecret)[_-]?+(?P<access>(?i:access)[_-]?+)?+(?i:key)"
+    r"|(?P<session>[Ss](?i:ession|ecurity)[_-]?+(?i:token)))"
+    rf"{_QUOTE}(?:[ \t]*+(?:=>|:=|[:=>])|[ \t])[ \t]*+{_QUOTE}"  # also "set KEY VALUE"
+    r"(?P<value>[A-Za-z0-9/+]++(?:=++(?![A-Za-z0-9]))?+)"  # padding, not a "key=value"
+)
+_AWS_PREFIX_RE = re.compile(r"(?i:aws)[_-]?+\Z")
 
 
 def _find_aws_access_key(text: str) -> list[Span]:
-    spans = []
-    if ("K" in text and "AKIA" in text) or ("S" in text and "ASIA" in text):
-        spans.extend(m.span() for m in _AWS_KEY_ID_RE.finditer(text))
-    if "secret" in text.lower():
-        spans.extend(m.span(1) for m in _AWS_SECRET_RE.finditer(text))
+    # No precheck: the expression opens with a literal, so a clean text costs one scan.
+    spans = [m.span() for m in _AWS_KEY_ID_RE.finditer(text)]
+    lowered = text.lower()  # a precheck only: lower() may change lengths, so no spans from it
+    if "secret" in lowered or "token" in lowered:
+        for match in _AWS_SECRET_RE.finditer(text):
+            start = match.start()
+            value = match.group("value")
+            aws_named = _AWS_PREFIX_RE.search(text[max(0, start - 4) : start]) is not None
+            if match.group("session") is not None:
+                named = aws_named or text.startswith("SessionToken", start)
+                found = named and len(value) >= 16
+            elif match.group("access") is not None or aws_named:
+                found = len(value) >= 8
+            else:
+                found = len(value) == 40
+            if found:
+                spans.append(match.span("value"))
     return union(spans)
 
 
-_PEM_BEGIN_RE = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
-_PEM_END_RE = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
+# --- pem_private_key ---------------------------------------------------------------------
+
+_PEM_BEGIN_RE = re.compile(r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----")
+_PEM_END_RE = re.compile(r"-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----")
+# The body of a block: base64, "Proc-Type: 4,ENCRYPTED" style headers, breaks and escapes.
+_PEM_BODY_RE = re.compile(r"[A-Za-z0-9+/=\s\\:,.()-]*+")
+
+_PEM_BASE64_RE = re.compile(r"LS0tLS1CRUdJTi(?<![A-Za-z0-9+/]LS0tLS1CRUdJTi)[A-Za-z0-9+/]*+=*+")
+_BASE64_NEXT_LINE_RE = re.compile(
+    r"(?:\r?\n|(?:\\++r)?+\\++n)[ \t]*+([A-Za-z0-9+/]++=*+)(?=[\s\"'\\,;]|\Z)"
+)
+_MIN_WRAP_WIDTH = 60  # base64 wraps at 64 (PEM) or 76 (MIME) characters
+_DECODE_LIMIT = 64 * 1024  # base64 characters decoded to tell a key from a certificate
+
+
+def _base64_blob_end(text: str, first: re.Match[str]) -> tuple[int, str]:
+    """Where a base64 blob starting with `first` ends, following lines wrapped at one width,
+    and its base64 characters (at most `_DECODE_LIMIT` of them)."""
+    width = first.end() - first.start()
+    end = first.end()
+    pieces = [first.group()]
+    size = width
+    while width >= _MIN_WRAP_WIDTH and width % 4 == 0 and not pieces[-1].endswith("="):
+        following = _BASE64_NEXT_LINE_RE.match(text, end)
+        if following is None or len(following.group(1)) > width:
+            break
+        end = following.end()
+        if size < _DECODE_LIMIT:
+            pieces.append(following.group(1))
+            size += len(following.group(1))
+        if len(following.group(1)) < width:
+            break
+    return end, "".join(pieces)[:_DECODE_LIMIT]
+
+
+def _holds_private_key(encoded: str) -> bool:
+    usable = encoded.rstrip("=")
+    usable = usable[: len(usable) - len(usable) % 4]
+    try:
+        decoded = binascii.a2b_base64(usable)
+    except binascii.Error:
+        return False
+    return b"PRIVATE KEY" in decoded
 
 
 def _find_pem_private_key(text: str) -> list[Span]:
-    if "K" not in text or "PRIVATE KEY" not in text:
-        return []
-    ends = [m.span() for m in _PEM_END_RE.finditer(text)]
-    end_starts = [start for start, _ in ends]
     spans: list[Span] = []
-    for begin in _PEM_BEGIN_RE.finditer(text):
-        if spans and begin.start() < spans[-1][1]:
-            continue
-        index = bisect.bisect_left(end_starts, begin.end())
-        spans.append((begin.start(), ends[index][1] if index < len(ends) else len(text)))
-        if index == len(ends):
-            break
-    return spans
-
-
-# A run of 13-19 digits, or a run of 3-6 digit groups split by single spaces or dashes in
-# which card numbers are then looked for, so a date or CVV printed right after the number
+    if "PRIVATE KEY" in text:
+        ends = [m.span() for m in _PEM_END_RE.finditer(text)]
+        end_starts = [start for start, _ in ends]
+        for begin in _PEM_BEGIN_RE.finditer(text):
+            if spans and begin.start() < spans[-1][1]:
+                continue
+            index = bisect.bisect_left(end_starts, begin.end())
+            if index < len(ends):
+                spans.append((begin.start(), ends[index][1]))
+            else:
+                spans.append((begin.start(), _PEM_BODY_RE.match(text, begin.end()).end()))
+    if "LS0tLS1CRUdJTi" in text:
+        position = 0
+        while (first := _PEM_BASE64_RE.search(text, position)) is not None:
+            end, encoded = _base64_blob_end(text, first)
+            if _holds_private_key(encoded):
+                spans.append((first.start(), end))
+            position = end
+    return union(spans)
 
 
 DETECTORS = (
-    Detector("url_credentials", "[CREDENTIALS]", _find_url_credentials),
-    Detector("bearer", "[TOKEN]", _find_bearer),
-    Detector("jwt", "[JWT]", _find_jwt),
-    Detector("aws_access_key", "[AWS_KEY]", _find_aws_access_key),
-    Detector("pem_private_key", "[PRIVATE_KEY]", _find_pem_private_key),
+    Detector(
+        "url_credentials",
+        "[CREDENTIALS]",
+        _find_url_credentials,
+        "user:password@ in URLs of any scheme, JDBC URLs and their password parameters",
+    ),
+    Detector(
+        "bearer",
+        "[TOKEN]",
+        _find_bearer,
+        "credentials of Authorization headers of every scheme and of token headers",
+    ),
+    Detector("jwt", "[JWT]", _find_jwt, "JSON Web Tokens, signed, unsigned and encrypted"),
+    Detector(
+        "aws_access_key",
+        "[AWS_KEY]",
+        _find_aws_access_key,
+        "AWS access key ids, and secret keys and session tokens next to AWS labels",
+    ),
+    Detector(
+        "pem_private_key",
+        "[PRIVATE_KEY]",
+        _find_pem_private_key,
+        "PEM private keys, also JSON-escaped or base64-wrapped (Kubernetes Secrets)",
+    ),
 )

@@ -1,9 +1,180 @@
-"""Vendor-issued secrets recognisable by their own format (GitHub, GitLab, Slack, Stripe, ...)."""
+"""Vendor-issued secrets recognisable by their own format (GitHub, GitLab, Slack, Stripe, ...).
+
+Every format here opens with a fixed prefix the vendor put there so that scanners can find
+it; each finder first checks that its prefixes occur at all (plain substring tests, so clean
+text costs a few scans) and only then runs its expression, which opens with that literal.
+
+Choices made where the right answer is not obvious:
+
+* A token's body is taken to the end of its character run, past the documented length
+  (``ghp_`` + 36 characters, then anything alphanumeric that follows), so a token glued to
+  more text never leaves a tail behind.
+* Short or word-like prefixes (``sk_``, ``rk_``, ``npm_``, ``SG.``) must not follow a letter
+  or digit, so ``task_live_…`` or ``MSG.…`` are not keys; the long, distinctive prefixes
+  (``ghp_``, ``glpat-``, ``AIza``, ``xoxb-``) are found anywhere.
+* Stripe publishable keys (``pk_live_``, ``pk_test_``) are left alone: they are public by
+  design, shipped in every page that takes a payment. Secret (``sk_``) and restricted
+  (``rk_``) keys are replaced.
+* A Slack webhook keeps ``https://hooks.slack.com/services/`` readable and loses the
+  path that authorises posting (workspace, channel and secret), so a reader still sees
+  where the alert was going.
+* Azure: the values of ``AccountKey=`` and ``SharedAccessKey=`` are replaced, and the
+  ``sig=`` of a shared access signature (a query string that also holds ``sv=``, ``se=``,
+  ``sp=``...); account names, endpoints, permissions and expiry stay readable, as they
+  are what an operator needs to tell which credential leaked.
+"""
 
 from __future__ import annotations
 
-from sanitizer.detectors.base import Detector
+import re
+
+from sanitizer.detectors.base import Detector, Finder, Span
 
 __all__ = ["DETECTORS"]
 
-DETECTORS: tuple[Detector, ...] = ()
+_ALNUM = "A-Za-z0-9"
+_B64URL = "A-Za-z0-9_-"
+
+
+def _literal_finder(prefixes: tuple[str, ...], pattern: re.Pattern[str], group: int = 0) -> Finder:
+    """A finder that runs `pattern` only on text holding one of `prefixes`."""
+
+    def find(text: str) -> list[Span]:
+        for prefix in prefixes:
+            if prefix in text:
+                return [match.span(group) for match in pattern.finditer(text)]
+        return []
+
+    return find
+
+
+# ghp_ (personal), gho_ (OAuth), ghu_ (user-to-server), ghs_ (server-to-server), ghr_
+# (refresh): 36 base62 characters. Fine-grained personal tokens: github_pat_ + 82 [\w].
+_GITHUB_RE = re.compile(
+    rf"(?:gh[pousr]_[{_ALNUM}]{{36}}[{_ALNUM}]*+|github_pat_[{_ALNUM}_]{{82}}[{_ALNUM}_]*+)"
+)
+
+# Personal, deploy, runner, pipeline-trigger, CI job, incoming-mail, SCIM, feature-flag,
+# feed, agent and OAuth-application tokens; GR1348941 runner registration tokens. Routable
+# tokens end in "." and nine lower-case base36 characters.
+_GITLAB_RE = re.compile(
+    r"(?:gl(?:pat|dt|rt|ptt|cbt|imt|soat|ffct|ft|agent|oas)-|GR1348941)"
+    rf"[{_B64URL}]{{20}}[{_B64URL}]*+(?:\.[0-9a-z]{{9}}(?![{_ALNUM}]))?+"
+)
+
+# xoxb- (bot), xoxp- (user), xoxa-/xoxr- (workspace access/refresh), xoxo-/xoxs- (legacy),
+# xoxe- and xoxe.xoxb-/xoxe.xoxp- (configuration tokens), xapp- (app-level): every form
+# continues with a digit.
+_SLACK_TOKEN_RE = re.compile(
+    rf"x(?:ox(?:[abeoprs]|e\.xox[bp])|app)-[0-9][{_ALNUM}-]{{8}}[{_ALNUM}-]*+"
+)
+
+_SLACK_WEBHOOK_RE = re.compile(
+    r"hooks\.slack\.com/(?:services|workflows|triggers)/"
+    rf"([{_ALNUM}][{_ALNUM}_+/-]{{19}}[{_ALNUM}_+/-]*+)"
+)
+
+_STRIPE_RE = re.compile(rf"[rs]k_(?<![{_ALNUM}][rs]k_)(?:live|test|prod)_[{_ALNUM}]{{16,}}+")
+
+_GOOGLE_API_KEY_RE = re.compile(rf"AIza[{_B64URL}]{{35}}[{_B64URL}]*+")
+
+_SENDGRID_RE = re.compile(
+    rf"SG\.(?<![{_ALNUM}]SG\.)[{_B64URL}]{{22}}\.[{_B64URL}]{{43}}[{_B64URL}]*+"
+)
+
+_NPM_RE = re.compile(rf"npm_(?<![{_ALNUM}]npm_)[{_ALNUM}]{{36}}[{_ALNUM}]*+")
+
+# A PyPI token is a macaroon whose first bytes name its index: base64 of "\x02\x01\x08pypi.org"
+# (or "\x02\x01\rtest.pypi.org" for TestPyPI).
+_PYPI_RE = re.compile(
+    rf"pypi-(?:AgEIcHlwaS5vcmc|AgENdGVzdC5weXBpLm9yZw)[{_B64URL}]{{50}}[{_B64URL}]*+"
+)
+
+# Values of the account-key fields of Azure connection strings: base64, ended by ";".
+_AZURE_KEY_RE = re.compile(r"(?i:accountkey|sharedaccesskey)=([A-Za-z0-9+/%]{16}[A-Za-z0-9+/%=]*+)")
+# A shared access signature's signature, and the fields that make a query string a SAS.
+_SAS_SIG_RE = re.compile(r"sig=(?<![A-Za-z0-9_]sig=)([A-Za-z0-9+/%=]{8,}+)")
+_SAS_FIELD_RE = re.compile(r"[?&;](?:sv|se|sp|sr|ss|st|srt|spr|skoid|sktid)=")
+_SAS_WINDOW = 512  # how far from sig= the other SAS fields are looked for
+_URLISH_RUN = re.compile(rf"[^\s\"'<>]{{0,{_SAS_WINDOW}}}")
+
+
+def _find_azure_storage_key(text: str) -> list[Span]:
+    spans: list[Span] = []
+    lowered = text.lower()  # a precheck only: lower() may change lengths, so no spans from it
+    if "accountkey=" in lowered or "sharedaccesskey=" in lowered:
+        spans += [match.span(1) for match in _AZURE_KEY_RE.finditer(text)]
+    if "sig=" in text:
+        for match in _SAS_SIG_RE.finditer(text):
+            start, end = match.span()
+            # The stretch of URL-ish text around sig=, at most _SAS_WINDOW each side.
+            before = _URLISH_RUN.match(text[max(0, start - _SAS_WINDOW) : start][::-1]).end()
+            after = _URLISH_RUN.match(text, end).end()
+            if _SAS_FIELD_RE.search(text, start - before, after):
+                spans.append(match.span(1))
+    spans.sort()
+    return spans
+
+
+DETECTORS = (
+    Detector(
+        "github_token",
+        "[GITHUB_TOKEN]",
+        _literal_finder(("gh", "github_pat_"), _GITHUB_RE),
+        "GitHub tokens: ghp_, gho_, ghu_, ghs_, ghr_ and fine-grained github_pat_",
+    ),
+    Detector(
+        "gitlab_token",
+        "[GITLAB_TOKEN]",
+        _literal_finder(("gl", "GR1348941"), _GITLAB_RE),
+        "GitLab tokens: glpat-, gldt-, glrt-, glptt-, glcbt-... and GR1348941 runner tokens",
+    ),
+    Detector(
+        "slack_token",
+        "[SLACK_TOKEN]",
+        _literal_finder(("xox", "xapp-"), _SLACK_TOKEN_RE),
+        "Slack bot, user, app, configuration and legacy tokens (xoxb-, xoxp-, xapp-...)",
+    ),
+    Detector(
+        "slack_webhook",
+        "[SLACK_WEBHOOK]",
+        _literal_finder(("hooks.slack.com/",), _SLACK_WEBHOOK_RE, group=1),
+        "the secret path of Slack incoming-webhook, workflow and trigger URLs",
+    ),
+    Detector(
+        "stripe_key",
+        "[STRIPE_KEY]",
+        _literal_finder(("k_live_", "k_test_", "k_prod_"), _STRIPE_RE),
+        "Stripe secret and restricted keys (sk_live_, rk_test_...); publishable pk_ keys stay",
+    ),
+    Detector(
+        "google_api_key",
+        "[GOOGLE_API_KEY]",
+        _literal_finder(("AIza",), _GOOGLE_API_KEY_RE),
+        "Google API keys (AIza...)",
+    ),
+    Detector(
+        "sendgrid_key",
+        "[SENDGRID_KEY]",
+        _literal_finder(("SG.",), _SENDGRID_RE),
+        "SendGrid API keys (SG.<22>.<43>)",
+    ),
+    Detector(
+        "npm_token",
+        "[NPM_TOKEN]",
+        _literal_finder(("npm_",), _NPM_RE),
+        "npm access tokens (npm_...)",
+    ),
+    Detector(
+        "pypi_token",
+        "[PYPI_TOKEN]",
+        _literal_finder(("pypi-",), _PYPI_RE),
+        "PyPI and TestPyPI upload tokens (pypi-AgEIcHlwaS5vcmc...)",
+    ),
+    Detector(
+        "azure_storage_key",
+        "[AZURE_KEY]",
+        _find_azure_storage_key,
+        "Azure AccountKey= and SharedAccessKey= values and SAS signatures (sig=)",
+    ),
+)
