@@ -10,7 +10,16 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-__all__ = ["DIGIT", "Detector", "Finder", "Span", "run_length_before", "union"]
+__all__ = [
+    "DIGIT",
+    "Detector",
+    "Finder",
+    "Span",
+    "case_blind",
+    "literal",
+    "run_length_before",
+    "union",
+]
 
 Span = tuple[int, int]
 Finder = Callable[[str], list[Span]]
@@ -35,6 +44,18 @@ class Detector:
     summary: str = ""
     replace: Callable[[str], str] | None = None
     anchors: tuple[str, ...] = ()
+
+
+def literal(*texts: str) -> tuple[str, ...]:
+    """RE2 anchors matching each of `texts` exactly as written."""
+    return tuple(re.escape(text) for text in texts)
+
+
+def case_blind(*words: str) -> tuple[str, ...]:
+    """RE2 anchors matching each of `words` in any case, as Python's case-insensitive
+    matching does: RE2 folds the Kelvin sign and the long s as Python does, but not the
+    dotted and dotless i, so those are spelled out."""
+    return tuple("(?i:" + re.escape(word).replace("i", "[i\u0131\u0130]") + ")" for word in words)
 
 
 def union(spans: Iterable[Span]) -> list[Span]:

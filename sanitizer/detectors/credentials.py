@@ -38,7 +38,7 @@ import binascii
 import bisect
 import re
 
-from sanitizer.detectors.base import Detector, Span, union
+from sanitizer.detectors.base import Detector, Span, case_blind, literal, union
 
 __all__ = ["DETECTORS"]
 
@@ -324,24 +324,37 @@ DETECTORS = (
         "[CREDENTIALS]",
         _find_url_credentials,
         "user:password@ in URLs of any scheme, JDBC URLs and their password parameters",
+        anchors=literal("://", "jdbc:oracle:"),
     ),
     Detector(
         "bearer",
         "[TOKEN]",
         _find_bearer,
         "credentials of Authorization headers of every scheme and of token headers",
+        anchors=case_blind("authorization", "bearer", "-token", "-key"),
     ),
-    Detector("jwt", "[JWT]", _find_jwt, "JSON Web Tokens, signed, unsigned and encrypted"),
+    Detector(
+        "jwt",
+        "[JWT]",
+        _find_jwt,
+        "JSON Web Tokens, signed, unsigned and encrypted",
+        anchors=literal("eyJ"),
+    ),
     Detector(
         "aws_access_key",
         "[AWS_KEY]",
         _find_aws_access_key,
         "AWS access key ids, and secret keys and session tokens next to AWS labels",
+        anchors=(
+            r"A(?:KIA|SIA|GPA|IDA|ROA|NPA|NVA|IPA|BIA|CCA|PKA|SCA|3T[A-Z0-9])[A-Z0-9]{16}",
+            *case_blind("secret", "token"),
+        ),
     ),
     Detector(
         "pem_private_key",
         "[PRIVATE_KEY]",
         _find_pem_private_key,
         "PEM private keys, also JSON-escaped or base64-wrapped (Kubernetes Secrets)",
+        anchors=literal("PRIVATE KEY", "LS0tLS1CRUdJTi"),
     ),
 )

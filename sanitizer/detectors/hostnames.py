@@ -45,7 +45,7 @@ from collections.abc import Iterable
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from sanitizer.detectors.base import Detector, Span, run_length_before
+from sanitizer.detectors.base import Detector, Span, case_blind, run_length_before
 
 __all__ = ["DETECTORS", "LABEL", "SPECIAL_USE_SUFFIXES", "hostname_detector"]
 
@@ -142,7 +142,9 @@ def _subkey(key: bytes) -> bytes:
 def _configured(domains: tuple[str, ...], subkey: bytes | None) -> Detector:
     names = _HostNames(domains, subkey)
     replace = names.replace if subkey is not None else None
-    return Detector("internal_hostname", LABEL, names.find, _SUMMARY, replace)
+    suffixes = sorted({*SPECIAL_USE_SUFFIXES, *domains})
+    anchor = r"\." + "(?:" + "|".join(case_blind(*suffixes)) + ")"
+    return Detector("internal_hostname", LABEL, names.find, _SUMMARY, replace, (anchor,))
 
 
 def hostname_detector(domains: Iterable[str] = (), key: bytes | None = None) -> Detector:

@@ -52,7 +52,7 @@ import ipaddress
 import itertools
 import re
 
-from sanitizer.detectors.base import Detector, Span, union
+from sanitizer.detectors.base import Detector, Span, run_length_before, union
 
 __all__ = [
     "DASHED",
@@ -243,9 +243,24 @@ def find_ipv6(text: str) -> list[Span]:
     Every form `ipaddress` accepts is found (compressed, full, mixed ``::ffff:1.2.3.4``);
     each candidate is still confirmed by `ipaddress` before it is reported.
     """
-    if ":" not in text or not _IPV6_HINT.search(text):
+    if ":" not in text:
         return []
-    return [m.span() for m in _IPV6_RE.finditer(text) if _is_ipv6(m.group())]
+    hint = _IPV6_HINT.search(text)
+    spans: list[Span] = []
+    while hint is not None:
+        # The run of address characters around the hint holds every match near it: the
+        # expression is tried there only (its look-behinds still see the text before).
+        position = hint.start()
+        start = position - run_length_before(text, position, _ADDRESS_RUN)
+        end = _ADDRESS_RUN.match(text, position).end()
+        matches = _IPV6_RE.finditer(text, start, min(len(text), end + 2))
+        spans += [m.span() for m in matches if _is_ipv6(m.group())]
+        hint = _IPV6_HINT.search(text, end)
+    return spans
+
+
+# What an address (with its dotted tail) is made of; a run of it is where one can lie.
+_ADDRESS_RUN = re.compile(r"[0-9A-Fa-f:.]*+")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -401,17 +416,24 @@ DETECTORS = (
         "[IPV4]",
         _find_ipv4_any,
         "IPv4 addresses: dotted, dashed in host names (ip-10-1-2-3), reverse DNS (in-addr.arpa)",
+        anchors=(_IPV4_HINT.pattern, r"-[0-9]{1,3}-[0-9]{1,3}-[0-9]"),
     ),
     Detector(
         "ipv6",
         "[IPV6]",
         _find_ipv6_any,
         "IPv6 addresses in every textual form, and full reverse-DNS nibble names (ip6.arpa)",
+        anchors=(_IPV6_HINT.pattern, _IP6_ARPA.pattern),
     ),
     Detector(
         "mac",
         "[MAC]",
         _find_mac_any,
         "MAC addresses: colon, dash, Cisco dotted, and labelled bare (mac=001a2b3c4d5e)",
+        anchors=(
+            r"[:-][0-9A-Fa-f]{2}[:-][0-9A-Fa-f]{2}[:-]",
+            r"\.[0-9A-Fa-f]{4}\.",
+            _MAC_LABEL_HINT.pattern,
+        ),
     ),
 )

@@ -43,6 +43,8 @@ _UNITS = re.compile(
 # Where the first unit that changes something can be: cheaper than the full pattern, and
 # most texts have none (a "%" in "99.6%" is not one).
 _FIRST_UNIT = re.compile(rf"\\[\\\"'/bfnrtu]|%[2-7][0-9A-Fa-f]|[{_SPACES}{_INVISIBLE}]")
+# The same for ASCII text, which holds no unusual space: twice as fast to search.
+_FIRST_ASCII_UNIT = re.compile(r"\\[\\\"'/bfnrtu]|%[2-7][0-9A-Fa-f]")
 _C_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 
 
@@ -84,7 +86,12 @@ def _normalized(text: str, chunks: list[tuple[int, int, int, int, bool]]) -> Nor
 
 def normalize(text: str) -> Normalized | None:
     """The normal form of `text`, or None when it reads the same (the common case)."""
-    first = _FIRST_UNIT.search(text)
+    if text.isascii():
+        if "\\" not in text and "%" not in text:
+            return None
+        first = _FIRST_ASCII_UNIT.search(text)
+    else:
+        first = _FIRST_UNIT.search(text)
     if first is None:
         return None
     current: Normalized | None = _one_round(text, first.start())

@@ -49,6 +49,37 @@ def _pattern_finder(pattern: TextPattern) -> Finder:
 _ROUNDS = 4  # bounded: a custom pattern could match its own label
 _SHORT = 256  # strings up to this length have their results cached
 _CACHED_STRINGS = 4096
+_VERIFIED_TEXTS = 1024
+
+
+class _Verified:
+    """Long texts that a scrubber's last round found nothing in, per set of detectors.
+
+    A guard built from the same detectors as a policy's scrub would scan the scrub's output
+    again, the longest strings of an alert included, to find what the scrub's last round
+    already proved absent. Detectors are pure, so the same detectors on the same text give
+    the same answer: the guard asks here first. Bounded, oldest out; in memory only, and
+    what it holds is scrubbed output.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._texts: dict[tuple[object, str], None] = {}
+
+    def add(self, identity: object, text: str) -> None:
+        texts = self._texts
+        texts[(identity, text)] = None
+        if len(texts) > self._size:
+            try:
+                del texts[next(iter(texts))]
+            except (KeyError, RuntimeError, StopIteration):  # another thread got there
+                pass
+
+    def __contains__(self, key: tuple[object, str]) -> bool:
+        return key in self._texts
+
+
+_VERIFIED = _Verified(_VERIFIED_TEXTS)
 
 
 def _replace(
@@ -86,6 +117,9 @@ class Scrubber:
         (an `internal_hostname` that knows the policy's domains and key)."""
         finders: list[tuple[str, Replacement, Finder]] = []
         anchors: list[tuple[str, ...]] = []
+        # What decides what this scrubber finds (a configured detector's anchors name its
+        # domains), so two scrubbers with equal identities find the same things.
+        identity: set[tuple[str, ...]] = set()
         seen = set()
         for item in detectors:
             detector = item if isinstance(item, Detector) else None
@@ -97,6 +131,7 @@ class Scrubber:
                 seen.add(detector.name)
                 finders.append((detector.name, detector.replace or detector.label, detector.find))
                 anchors.append(detector.anchors)
+                identity.add((detector.name, *detector.anchors))
         for pattern, label in patterns:
             if not hasattr(pattern, "finditer") or not isinstance(label, str):
                 raise PolicyError(
@@ -104,8 +139,10 @@ class Scrubber:
                 )
             finders.append(("pattern", label, _pattern_finder(pattern)))
             anchors.append(())
+            identity.add(("pattern", str(getattr(pattern, "pattern", id(pattern)))))
         self._finders = tuple(finders)
         self._prefilter = Prefilter(anchors)
+        self._identity = frozenset(identity)
         self._replacements = tuple(replacement for _, replacement, _ in finders)
         # Ties between equal spans go to the more specific detector (the registry's order).
         order = list(DETECTORS)
@@ -148,6 +185,8 @@ class Scrubber:
         for _ in range(_ROUNDS):
             hits = self._hits(text)
             if not hits:
+                if total and len(text) > _SHORT:
+                    _VERIFIED.add(self._identity, text)
                 break
             text, count = _replace(text, hits, self._replacements)
             total += count
@@ -176,6 +215,8 @@ class Scrubber:
         """Name of the first configured detector (or "pattern") that matches, else None."""
         if len(text) <= _SHORT:
             return self._first_hit_short(text)
+        if (self._identity, text) in _VERIFIED:
+            return None
         return self._first_hit(text)
 
     def _first_hit(self, text: str) -> str | None:

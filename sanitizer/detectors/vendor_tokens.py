@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 
-from sanitizer.detectors.base import Detector, Finder, Span
+from sanitizer.detectors.base import Detector, Finder, Span, case_blind, literal
 
 __all__ = ["DETECTORS"]
 
@@ -122,59 +122,69 @@ DETECTORS = (
         "[GITHUB_TOKEN]",
         _literal_finder(("gh", "github_pat_"), _GITHUB_RE),
         "GitHub tokens: ghp_, gho_, ghu_, ghs_, ghr_ and fine-grained github_pat_",
+        anchors=literal("gh", "github_pat_"),
     ),
     Detector(
         "gitlab_token",
         "[GITLAB_TOKEN]",
         _literal_finder(("gl", "GR1348941"), _GITLAB_RE),
         "GitLab tokens: glpat-, gldt-, glrt-, glptt-, glcbt-... and GR1348941 runner tokens",
+        anchors=literal("gl", "GR1348941"),
     ),
     Detector(
         "slack_token",
         "[SLACK_TOKEN]",
         _literal_finder(("xox", "xapp-"), _SLACK_TOKEN_RE),
         "Slack bot, user, app, configuration and legacy tokens (xoxb-, xoxp-, xapp-...)",
+        anchors=literal("xox", "xapp-"),
     ),
     Detector(
         "slack_webhook",
         "[SLACK_WEBHOOK]",
         _literal_finder(("hooks.slack.com/",), _SLACK_WEBHOOK_RE, group=1),
         "the secret path of Slack incoming-webhook, workflow and trigger URLs",
+        anchors=literal("hooks.slack.com/"),
     ),
     Detector(
         "stripe_key",
         "[STRIPE_KEY]",
         _literal_finder(("k_live_", "k_test_", "k_prod_"), _STRIPE_RE),
         "Stripe secret and restricted keys (sk_live_, rk_test_...); publishable pk_ keys stay",
+        anchors=literal("k_live_", "k_test_", "k_prod_"),
     ),
     Detector(
         "google_api_key",
         "[GOOGLE_API_KEY]",
         _literal_finder(("AIza",), _GOOGLE_API_KEY_RE),
         "Google API keys (AIza...)",
+        anchors=literal("AIza"),
     ),
     Detector(
         "sendgrid_key",
         "[SENDGRID_KEY]",
         _literal_finder(("SG.",), _SENDGRID_RE),
         "SendGrid API keys (SG.<22>.<43>)",
+        anchors=literal("SG."),
     ),
     Detector(
         "npm_token",
         "[NPM_TOKEN]",
         _literal_finder(("npm_",), _NPM_RE),
         "npm access tokens (npm_...)",
+        anchors=literal("npm_"),
     ),
     Detector(
         "pypi_token",
         "[PYPI_TOKEN]",
         _literal_finder(("pypi-",), _PYPI_RE),
         "PyPI and TestPyPI upload tokens (pypi-AgEIcHlwaS5vcmc...)",
+        anchors=literal("pypi-"),
     ),
     Detector(
         "azure_storage_key",
         "[AZURE_KEY]",
         _find_azure_storage_key,
         "Azure AccountKey= and SharedAccessKey= values and SAS signatures (sig=)",
+        anchors=(*case_blind("accountkey=", "sharedaccesskey="), *literal("sig=")),
     ),
 )
