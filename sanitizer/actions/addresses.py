@@ -230,4 +230,6 @@ def build_mask_ip(rule: RuleSpec, options: Options, context: BuildContext) -> Ef
         )
     except PolicyError as exc:
         raise exc.located(rule=rule.id) from None
-    return RewriteStrings(masker, scalars=scan_numbers(masker), keys_too=True)
+    # Keys the policy names are policy text; those holding no address need no scan.
+    unchanged = frozenset(key for key in context.policy_keys if not masker(key)[1])
+    return RewriteStrings(masker, scalars=scan_numbers(masker), keys_too=True, skip_keys=unchanged)

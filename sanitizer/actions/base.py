@@ -96,6 +96,9 @@ class BuildContext:
 
     keys: Mapping[str, Key]
     internal_domains: tuple[str, ...] = ()
+    # The object keys the policy names itself (selectors' fields, set and rename targets):
+    # policy text, so text actions need not scan them when they appear as keys.
+    policy_keys: frozenset[str] = frozenset()
 
     def key(self, options: Options, field: str = "key") -> Key:
         name = options.get(field, str, describe="the name of a key declared under 'keys:'")
@@ -120,11 +123,18 @@ class RewriteStrings:
     fn: Callable[[str], tuple[str, int]]
     scalars: Callable[[Any], tuple[Any, int]] | None = None
     keys_too: bool = False
+    skip_keys: frozenset[str] = frozenset()
 
     def __call__(self, doc: Any, places: list[Path] | None, report: Report) -> Any:
         if places is None:
             return rewrite_strings(
-                doc, (), self.fn, report, keys_too=self.keys_too, scalars=self.scalars
+                doc,
+                (),
+                self.fn,
+                report,
+                keys_too=self.keys_too,
+                scalars=self.scalars,
+                skip_keys=self.skip_keys,
             )
         for place in places:
             value = get_at(doc, place)

@@ -84,4 +84,9 @@ def build_scrub(rule: RuleSpec, options: Options, context: BuildContext) -> Effe
         scrubber = Scrubber(chosen, patterns)
     except PolicyError as exc:
         raise exc.located(rule=rule.id, field="detectors") from None
-    return RewriteStrings(scrubber, scalars=scan_numbers(scrubber), keys_too=True)
+    # Keys the policy names are policy text; those the scrubber would not change anyway
+    # need no scan when they turn up as keys.
+    unchanged = frozenset(key for key in context.policy_keys if not scrubber(key)[1])
+    return RewriteStrings(
+        scrubber, scalars=scan_numbers(scrubber), keys_too=True, skip_keys=unchanged
+    )

@@ -153,6 +153,8 @@ class Policy:
     guard_names: tuple[str, ...]
     shown_keys: frozenset[str]
     keys: tuple[Key, ...] = field(repr=False)
+    # Keys the policy names in which the guard finds nothing: not scanned again per alert.
+    guard_clean_keys: frozenset[str] = frozenset()
     _path_texts: dict[Path, str] = field(default_factory=dict, repr=False, compare=False)
 
     def __repr__(self) -> str:
@@ -204,7 +206,7 @@ class Policy:
 
     def _check_guard(self, work: Any) -> None:
         assert self.guard is not None
-        checked: set[str] = set()
+        checked: set[str] = set(self.guard_clean_keys)
         for path, text in _walk_text(work):
             if text in checked:
                 continue

@@ -108,16 +108,19 @@ def _compile_guard(names: tuple[str, ...], internal_domains: tuple[str, ...]) ->
 
 
 def _shown_keys(spec: PolicySpec) -> frozenset[str]:
-    """Key names the policy itself writes down: only these may appear in audit paths.
-
-    Runs after every rule compiled, so each expression here is known to be valid.
+    """Key names the policy itself writes down: only these may appear in audit paths, and
+    text actions need not scan them as keys. An expression that does not compile names no
+    key here; compiling its rule refuses it with the rule named.
     """
     shown: set[str] = set()
     for rule in spec.rules:
         target = rule.options.get("to")
         expressions = [*rule.select, target] if isinstance(target, str) else rule.select
         for expression in expressions:
-            shown |= compile_selector(expression).literal_keys
+            try:
+                shown |= compile_selector(expression).literal_keys
+            except PolicyError:
+                continue
     return frozenset(shown)
 
 
@@ -129,13 +132,20 @@ def compile_policy(spec: PolicySpec, keys: Mapping[str, Key]) -> Policy:
             "declared key was not loaded; load every key under 'keys:' before compiling",
             field=f"keys.{missing[0]}",
         )
-    context = BuildContext(keys=dict(keys), internal_domains=spec.internal_domains)
+    shown_keys = _shown_keys(spec)
+    context = BuildContext(
+        keys=dict(keys), internal_domains=spec.internal_domains, policy_keys=shown_keys
+    )
     rules = [_compile_rule(rule, context) for rule in spec.rules]
+    guard = _compile_guard(_guard_names(spec.guard), spec.internal_domains)
     return Policy(
         name=spec.name,
         rules=tuple(rules),
-        guard=_compile_guard(_guard_names(spec.guard), spec.internal_domains),
+        guard=guard,
+        guard_clean_keys=frozenset(
+            key for key in shown_keys if guard is None or guard.first_hit(key) is None
+        ),
         guard_names=_guard_names(spec.guard),
-        shown_keys=_shown_keys(spec),
+        shown_keys=shown_keys,
         keys=tuple(keys.values()),
     )

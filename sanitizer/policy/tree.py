@@ -165,11 +165,13 @@ def rewrite_strings(
     *,
     keys_too: bool = False,
     scalars: Callable[[Any], tuple[Any, int]] | None = None,
+    skip_keys: frozenset[str] = frozenset(),
 ) -> Any:
     """Apply `fn` to every string at or under `value`, in place where possible.
 
     Returns the new value for `path` itself. With `keys_too`, object keys are rewritten as
-    well. `scalars` handles numbers (not booleans or null) when given.
+    well, except those in `skip_keys` (keys the policy itself names: policy text, not
+    payload). `scalars` handles numbers (not booleans or null) when given.
     """
     if isinstance(value, str):
         new, count = fn(value)
@@ -181,11 +183,17 @@ def rewrite_strings(
         for key, item in value.items():
             if isinstance(item, (str, dict, list)) or (scalars is not None and _is_number(item)):
                 new_item = rewrite_strings(
-                    item, (*path, key), fn, report, keys_too=keys_too, scalars=scalars
+                    item,
+                    (*path, key),
+                    fn,
+                    report,
+                    keys_too=keys_too,
+                    scalars=scalars,
+                    skip_keys=skip_keys,
                 )
                 if new_item is not item:
                     value[key] = new_item
-            if keys_too:
+            if keys_too and key not in skip_keys:
                 new_key, count = fn(key)
                 if count:
                     report((*path, key), count)
@@ -197,7 +205,13 @@ def rewrite_strings(
         for index, item in enumerate(value):
             if isinstance(item, (str, dict, list)) or (scalars is not None and _is_number(item)):
                 new_item = rewrite_strings(
-                    item, (*path, index), fn, report, keys_too=keys_too, scalars=scalars
+                    item,
+                    (*path, index),
+                    fn,
+                    report,
+                    keys_too=keys_too,
+                    scalars=scalars,
+                    skip_keys=skip_keys,
                 )
                 if new_item is not item:
                     value[index] = new_item
