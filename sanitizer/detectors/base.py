@@ -71,12 +71,14 @@ def union(spans: Iterable[Span]) -> list[Span]:
 
 
 def run_length_before(text: str, position: int, run: re.Pattern[str]) -> int:
-    """How many characters right before `position` `run` takes: it is matched on the text
-    read backwards, in windows that grow fourfold, so the cost follows the run's length."""
+    """How many characters right before `position` `run` takes (0 where it does not match):
+    it is matched on the text read backwards, in windows that grow fourfold, so the cost
+    follows the run's length."""
     width = 64
     while True:
         low = max(0, position - width)
-        length = run.match(text[low:position][::-1]).end()
+        match = run.match(text[low:position][::-1])
+        length = 0 if match is None else match.end()
         if length < position - low or low == 0:
             return length
         width *= 4

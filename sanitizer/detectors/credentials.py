@@ -307,7 +307,9 @@ def _find_pem_private_key(text: str) -> list[Span]:
             if index < len(ends):
                 spans.append((begin.start(), ends[index][1]))
             else:
-                spans.append((begin.start(), _PEM_BODY_RE.match(text, begin.end()).end()))
+                body = _PEM_BODY_RE.match(text, begin.end())
+                assert body is not None  # never None: _PEM_BODY_RE matches the empty string
+                spans.append((begin.start(), body.end()))
     if "LS0tLS1CRUdJTi" in text:
         position = 0
         while (first := _PEM_BASE64_RE.search(text, position)) is not None:

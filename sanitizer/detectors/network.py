@@ -125,8 +125,8 @@ def find_ipv4(text: str) -> list[Span]:
     spans = [
         (start, m.end(k))
         for m in _IPV4_RE.finditer(text)
-        for k in (m.lastindex,)
-        if not _is_version(text, start := m.start() - k)
+        for k in (m.lastindex,)  # never None: each alternative of _IPV4_RE is one group
+        if k is not None and not _is_version(text, start := m.start() - k)
     ]
     if spans and _mentions_arpa(text):
         runs = [(start, end) for start, end, _ in _nibble_runs(text)]
@@ -252,7 +252,9 @@ def find_ipv6(text: str) -> list[Span]:
         # expression is tried there only (its look-behinds still see the text before).
         position = hint.start()
         start = position - run_length_before(text, position, _ADDRESS_RUN)
-        end = _ADDRESS_RUN.match(text, position).end()
+        run = _ADDRESS_RUN.match(text, position)
+        assert run is not None  # never None: _ADDRESS_RUN matches the empty string
+        end = run.end()
         matches = _IPV6_RE.finditer(text, start, min(len(text), end + 2))
         spans += [m.span() for m in matches if _is_ipv6(m.group())]
         hint = _IPV6_HINT.search(text, end)
@@ -299,7 +301,9 @@ def _nibble_runs(text: str) -> list[tuple[int, int, bool]]:
         if position and _NAME_CHAR.match(text, position - 1) and text[position - 1] != ".":
             continue  # "xip6.arpa": not the ip6.arpa label
         low = max(0, position - 64)
-        length = _NIBBLES_BACKWARDS.match(text[low:position][::-1]).end()
+        nibbles = _NIBBLES_BACKWARDS.match(text[low:position][::-1])
+        assert nibbles is not None  # never None: {0,32} matches the empty string
+        length = nibbles.end()
         if not length:
             continue
         start = position - length

@@ -108,8 +108,11 @@ def _find_azure_storage_key(text: str) -> list[Span]:
         for match in _SAS_SIG_RE.finditer(text):
             start, end = match.span()
             # The stretch of URL-ish text around sig=, at most _SAS_WINDOW each side.
-            before = _URLISH_RUN.match(text[max(0, start - _SAS_WINDOW) : start][::-1]).end()
-            after = _URLISH_RUN.match(text, end).end()
+            before_run = _URLISH_RUN.match(text[max(0, start - _SAS_WINDOW) : start][::-1])
+            after_run = _URLISH_RUN.match(text, end)
+            # Never None: _URLISH_RUN matches the empty string.
+            assert before_run is not None and after_run is not None
+            before, after = before_run.end(), after_run.end()
             if _SAS_FIELD_RE.search(text, start - before, after):
                 spans.append(match.span(1))
     spans.sort()

@@ -19,13 +19,13 @@ name rules and selectors (policy text), never a payload value.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sanitizer.policy.apply import CompiledRule, Policy
-from sanitizer.policy.places import Pattern, Step, Wildcard, format_path
+from sanitizer.policy.places import Pattern, Selector, Step, Wildcard, format_path
+from sanitizer.policy.regex import PolicyRegex
 from sanitizer.policy.tree import Path, get_at
 
 __all__ = [
@@ -73,7 +73,9 @@ def footprint(rule: CompiledRule) -> Footprint:
         answer = ask()
         if isinstance(answer, Footprint):
             return answer
-    effect = rule.effect
+    # Read by name: the concrete action classes stay out of this module, and a `_Recorder`
+    # forwards the settings of the effect it wraps.
+    effect: Any = rule.effect
     if rule.action == "allow":
         return Footprint(removes="unselected")
     if rule.action == "drop":
@@ -167,7 +169,7 @@ def targets(rule: CompiledRule) -> tuple[Target, ...]:
                 Target(
                     f"select {selector.expression!r}",
                     selector.pattern,
-                    lambda doc, s=selector: bool(s.find(doc)),
+                    _finds_any(selector),
                 )
             )
         keys = rule.locator.keys
@@ -185,6 +187,11 @@ def targets(rule: CompiledRule) -> tuple[Target, ...]:
             )
         )
     return tuple(found)
+
+
+def _finds_any(selector: Selector) -> Callable[[Any], bool]:
+    """Whether a document holds a place `selector` names (a closure over this one selector)."""
+    return lambda doc: bool(selector.find(doc))
 
 
 @dataclass(frozen=True)
@@ -212,7 +219,7 @@ class _Removal:
 
     rule: CompiledRule
     path: tuple[str, ...] | None
-    keys: re.Pattern[str] | None
+    keys: PolicyRegex | None
     verb: str = "removed"
 
     def covers(self, pattern: Pattern) -> str | None:
@@ -252,12 +259,12 @@ class _Shape:
         if self.region is None or any(compatible(pattern, p) for p in self.region):
             return None
         agree = max((_agreeing(pattern, p) for p in self.region), default=0)
-        rule = self.narrowed_by
-        assert rule is not None
+        narrower = self.narrowed_by
+        assert narrower is not None
         where = _text(pattern[: agree + 1])
-        return f"field {where!r} was removed by rule {rule.id!r} ({rule.action})"
+        return f"field {where!r} was removed by rule {narrower.id!r} ({narrower.action})"
 
-    def write(self, path: Path) -> None:
+    def write(self, path: Pattern) -> None:
         written = _loose(path)
         if self.region is not None:
             self.region.append(written)

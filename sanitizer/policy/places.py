@@ -600,13 +600,13 @@ def _fast_condition(node: _Node, *, functions: bool = False) -> Callable[[Any], 
     children = node["children"]
     if functions and kind == "function_expression" and node["value"] in _FAST_FUNCTIONS:
         arity, function = _FAST_FUNCTIONS[node["value"]]
-        arguments = [_fast_condition(child, functions=True) for child in children]
-        if len(arguments) != arity or any(a is None for a in arguments):
+        arguments = _all_native([_fast_condition(child, functions=True) for child in children])
+        if arguments is None or len(arguments) != arity:
             return None
         return lambda element: function(*(argument(element) for argument in arguments))
     if functions and kind == "multi_select_list":
-        items = [_fast_condition(child, functions=True) for child in children]
-        if any(item is None for item in items):
+        items = _all_native([_fast_condition(child, functions=True) for child in children])
+        if items is None:
             return None
         return lambda element: None if element is None else [item(element) for item in items]
     if kind == "literal":
@@ -625,8 +625,8 @@ def _fast_condition(node: _Node, *, functions: bool = False) -> Callable[[Any], 
         "or_expression",
     ):
         return None
-    parts = [_fast_condition(child, functions=functions) for child in children]
-    if any(part is None for part in parts):
+    parts = _all_native([_fast_condition(child, functions=functions) for child in children])
+    if parts is None:
         return None
     if kind == "subexpression" and all(child["type"] == "field" for child in children):
         keys = tuple(child["value"] for child in children)
@@ -654,6 +654,12 @@ def _fast_condition(node: _Node, *, functions: bool = False) -> Callable[[Any], 
         left, right = parts
         return lambda element: found if _is_true(found := left(element)) else right(element)
     return None
+
+
+def _all_native(parts: list[Callable[[Any], Any] | None]) -> list[Callable[[Any], Any]] | None:
+    """`parts` when each runs natively, else None (jmespath then evaluates the whole node)."""
+    native = [part for part in parts if part is not None]
+    return native if len(native) == len(parts) else None
 
 
 def _is_number(value: Any) -> bool:
