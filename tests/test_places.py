@@ -609,3 +609,10 @@ def test_parentheses_deeper_than_the_parser_goes_are_a_policy_error(depth) -> No
 
 def test_a_selector_at_the_nesting_limit_still_compiles() -> None:
     assert compile_selector("a" + "[0]" * (MAX_NESTING - 2)).static_path is not None
+
+
+def test_the_pattern_of_chained_indexes_names_every_index():
+    # jmespath parses "([0][0]).*" as one index expression with two indexes after its base.
+    selector = compile_selector("([0][0]).*")
+    assert selector.pattern == (0, 0, Wildcard.KEY)
+    assert selector.find([[{"a": 1}]]) == [(0, 0, "a")]

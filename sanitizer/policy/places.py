@@ -405,15 +405,17 @@ def _shape(node: _Node) -> _Shape:
             steps += more
         return steps, exact, multi
     if kind == "index_expression":
+        # `a[0][1]` may parse as one index expression with several indexes after its base.
         steps, exact, multi = _shape(children[0])
-        if multi or not exact:
-            return steps, False, True
-        last = children[1]
-        if last["type"] == "index" and last["value"] >= 0:
-            return (*steps, last["value"]), True, False
-        if last["type"] == "index":
-            return (*steps, Wildcard.INDEX), True, False
-        return (*steps, Wildcard.INDEX), True, True
+        for child in children[1:]:
+            if multi or not exact:
+                return steps, False, True
+            if child["type"] == "index" and child["value"] >= 0:
+                steps += (child["value"],)
+            else:  # a negative index or a slice: some index
+                steps += (Wildcard.INDEX,)
+                multi = child["type"] != "index"
+        return steps, exact, multi
     if kind in ("projection", "value_projection", "filter_projection"):
         steps, exact, multi = _shape(children[0])
         if multi or not exact:
