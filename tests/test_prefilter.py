@@ -52,9 +52,11 @@ def test_anchors_hold_on_benign_alert_text():
 
 # Characters detectors key on, including those that fold differently between engines.
 _ALPHABET = st.sampled_from(
-    list("0123456789abcdefABCDEF:.-@%/=_ \n\"'\\+()")
-    + ["ghp_", "AKIA", "eyJ", "://", "password=", "Bearer ", "mac ", ".internal", "xoxb-"]
-    + ["\u0130", "\u0131", "\u212a", "\u017f", "ip6.arpa", "in-addr.arpa", "sig=", "sv="]
+    [
+        *"0123456789abcdefABCDEF:.-@%/=_ \n\"'\\+()",
+        *["ghp_", "AKIA", "eyJ", "://", "password=", "Bearer ", "mac ", ".internal", "xoxb-"],
+        *["\u0130", "\u0131", "\u212a", "\u017f", "ip6.arpa", "in-addr.arpa", "sig=", "sv="],
+    ]
 )
 
 
