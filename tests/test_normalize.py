@@ -101,3 +101,17 @@ def test_a_lone_backslash_or_percent_is_kept_as_it_is():
 def test_normalising_a_long_run_of_backslashes_is_linear():
     # A run of backslashes with nothing escapable after it is one unit, taken whole.
     assert normalize("\\" * 200_000 + "x") is None
+
+
+def test_percent_encoded_utf8_reads_as_its_characters_and_maps_to_the_whole_sequence():
+    text = "owner=j%C3%B6rg%40m%C3%BCller.de&next=1"
+    normal = normalize(text)
+    assert normal is not None
+    assert normal.text == "owner=jörg@müller.de&next=1"
+    start = normal.text.index("jörg")
+    end = normal.text.index("&")
+    assert normal.span_in_original(start, end) == (6, text.index("&"))
+
+
+def test_invalid_utf8_percent_sequences_are_kept_as_written():
+    assert normalize("bad %C3%C3 and %FF%FE") is None

@@ -49,6 +49,7 @@ from sanitizer.detectors.network import (
     find_ipv4_forms,
     find_ipv6_forms,
 )
+from sanitizer.detectors.normalize import normalize
 from sanitizer.errors import KeyLoadError, PolicyError
 from sanitizer.policy.schema import RuleSpec
 
@@ -126,7 +127,33 @@ class IpMasker:
         )
 
     def __call__(self, text: str) -> tuple[str, int]:
-        """`text` with every address replaced, and the number of replacements."""
+        """`text` with every address replaced, and the number of replacements.
+
+        Addresses written with escapes (``2001%3Adb8%3A%3A1`` in a query string, ``\\u003a``
+        in JSON inside a string) are found in the text's normal form and replaced, encoding
+        and all, by the masked address written plainly.
+        """
+        text, count = self._mask(text)
+        normal = normalize(text)
+        if normal is None:
+            return text, count
+        encoded: list[tuple[int, int, str]] = []
+        for start, end, form in sorted(find_ipv4_forms(normal.text) + find_ipv6_forms(normal.text)):
+            begin, finish = normal.span_in_original(start, end)
+            written = normal.text[start:end]
+            if text[begin:finish] != written and (not encoded or begin >= encoded[-1][1]):
+                encoded.append((begin, finish, self._replace(written, 0, len(written), form, 1)))
+        if not encoded:
+            return text, count
+        pieces: list[str] = []
+        position = 0
+        for begin, finish, replacement in encoded:
+            pieces += [text[position:begin], replacement]
+            position = finish
+        pieces.append(text[position:])
+        return "".join(pieces), count + len(encoded)
+
+    def _mask(self, text: str) -> tuple[str, int]:
         v4 = find_ipv4_forms(text)
         v6 = find_ipv6_forms(text)
         if not v4 and not v6:

@@ -227,6 +227,15 @@ _AWS_SECRET_RE = re.compile(
     r"(?P<value>[A-Za-z0-9/+]++(?:=++(?![A-Za-z0-9]))?+)"  # padding, not a "key=value"
 )
 _AWS_PREFIX_RE = re.compile(r"(?i:aws)[_-]?+\Z")
+# An environment variable given as a name/value pair, as Kubernetes and ECS write them:
+# "- name: AWS_SECRET_ACCESS_KEY" then "value: ..." on the next line, or
+# {"name": "SECRET_ACCESS_KEY", "value": "..."}.
+_AWS_ENV_PAIR_RE = re.compile(
+    rf"(?i:name){_QUOTE}[ \t]*+:[ \t]*+{_QUOTE}"
+    r"(?i:(?:aws_)?secret_(?:access_)?key|aws_session_token)"
+    rf"{_QUOTE}[ \t]*+(?:,|\r?\n)[ \t]*+(?:-[ \t]*+)?{_QUOTE}(?i:value){_QUOTE}[ \t]*+:[ \t]*+"
+    rf"{_QUOTE}(?P<value>[A-Za-z0-9/+]{{8,}}+=*+)"
+)
 
 
 def _find_aws_access_key(text: str) -> list[Span]:
@@ -247,6 +256,8 @@ def _find_aws_access_key(text: str) -> list[Span]:
                 found = len(value) == 40
             if found:
                 spans.append(match.span("value"))
+        if "name" in lowered:
+            spans += [m.span("value") for m in _AWS_ENV_PAIR_RE.finditer(text)]
     return union(spans)
 
 

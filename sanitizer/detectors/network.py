@@ -5,14 +5,15 @@ Choices made where the right answer is not obvious:
 * IPv4: a dotted quad of octets 0-255 not glued to other digits (letters may touch it, so
   ``host10.0.0.1`` yields ``10.0.0.1``). Leading zeros (``010``) are accepted on purpose:
   masking an address-looking thing is cheaper than leaking one. ``1.2.3.4.5`` yields
-  ``1.2.3.4`` (the first quad wins), so an SNMP OID is partly masked rather than an
-  address left in ``a.b.c.d.port`` notation (tcpdump) being missed.
+  ``1.2.3.4`` (the first quad wins), so an address in ``a.b.c.d.port`` notation (tcpdump)
+  is not missed; six or more dotted numbers (an SNMP OID such as
+  ``.1.3.6.1.4.1.2021.10.1.3.1``, a long version) are not addresses.
 * A quad right after a version marker is a version, not an address: ``v2.19.5.57`` (the
   ``v`` not ending a word, so ``srv10.0.0.1`` is still an address), ``version 2.19.5.57``,
-  ``ver:``, ``release``, ``build``, ``rev``, ``firmware`` (then up to two of `` :=``).
-  An unlabelled ``2.19.5.57`` is a valid address and is masked. An SNMP OID under the
-  internet subtree (``1.3.6.1.`` and at least three more numbers) is not an address either;
-  other long dotted runs still have their first quad masked.
+  ``ver:``, ``release``, ``build``, ``rev``, ``firmware``, ``chart``, ``image``, ``tag``,
+  ``package``, and ``upgraded``/``updated``/``bumped``/``downgraded``/``rolled back``,
+  each optionally followed by ``to`` or ``from`` (then up to two of `` :=``). An unlabelled
+  ``2.19.5.57`` is a valid address and is masked.
 * IPv4 inside host names: four dashed octets (0-255, leading zeros allowed, exactly four:
   not glued to a digit or to a fifth ``-octet``) count when the text says "host name": right
   after ``ip-`` (``ip-10-1-2-3``, ``ip-10-1-2-3.ec2.internal``; the ``ip`` not glued to a
@@ -101,20 +102,54 @@ _IPV4_RE = re.compile(
 _IPV4_HINT = re.compile(r"\.[0-9]{1,3}\.[0-9]{1,3}\.")
 
 
-# A version number written like a quad: "v2.19.5.57", "version: 2.19.5.57".
-_VERSION_BEFORE = re.compile(
-    r"(?<![A-Za-z])(?:[vV]|(?i:version|ver|release|build|rev|firmware)[ :=]{1,2})\Z"
+# A version number written like a quad: "v2.19.5.57", "version: 2.19.5.57", "chart 2.19.5.57",
+# "upgraded to 2.19.5.57". The words that say a version follows, optionally with "to" or
+# "from" after them, then one or two separators.
+_VERSION_WORDS = (
+    "version",
+    "ver",
+    "release",
+    "build",
+    "rev",
+    "firmware",
+    "chart",
+    "image",
+    "tag",
+    "package",
+    "pkg",
+    "upgrade",
+    "upgraded",
+    "update",
+    "updated",
+    "bump",
+    "bumped",
+    "downgrade",
+    "downgraded",
+    "rolled back",
 )
+_VERSION_BEFORE = re.compile(
+    r"(?<![A-Za-z])(?:[vV]|(?i:" + "|".join(_VERSION_WORDS) + r")(?: (?i:to|from))?[ :=]{1,2})\Z"
+)
+_VERSION_LOOKBACK = max(map(len, _VERSION_WORDS)) + len(" from") + 2
 # The two characters right before a quad that follows one of those words: a word's last
 # letter or a separator, then a separator. Checked first, as a set lookup.
-_VERSION_TAILS = frozenset(a + b for a in "nNrReEdDvV :=" for b in " :=")
+_VERSION_TAILS = frozenset(
+    a + b
+    for a in {
+        *"oOmM :=",
+        *(w[-1] for w in _VERSION_WORDS),
+        *(w[-1].upper() for w in _VERSION_WORDS),
+    }
+    for b in " :="
+)
 
 
 def _is_version(text: str, start: int) -> bool:
     """Whether the quad at `start` follows a version marker."""
     if not start or (text[start - 1] not in "vV" and text[start - 2 : start] not in _VERSION_TAILS):
         return False
-    return _VERSION_BEFORE.search(text, max(0, start - 12), start) is not None
+    low = max(0, start - _VERSION_LOOKBACK)
+    return _VERSION_BEFORE.search(text, low, start) is not None
 
 
 def find_ipv4(text: str) -> list[Span]:
@@ -131,14 +166,16 @@ def find_ipv4(text: str) -> list[Span]:
     if spans and _mentions_arpa(text):
         runs = [(start, end) for start, end, _ in _nibble_runs(text)]
         spans = [span for span in spans if not any(a <= span[0] < b for a, b in runs)]
-    if spans and "1.3.6.1." in text:
-        oids = [m.span() for m in _SNMP_OID.finditer(text)]
-        spans = [span for span in spans if not any(a <= span[0] < b for a, b in oids)]
+    if spans and _LONG_DOTTED_HINT.search(text):
+        runs = [m.span() for m in _LONG_DOTTED.finditer(text)]
+        spans = [span for span in spans if not any(a <= span[0] < b for a, b in runs)]
     return spans
 
 
-# An SNMP OID under the internet subtree (every OID monitoring sends), 7 or more numbers.
-_SNMP_OID = re.compile(r"(?<![0-9.])1\.3\.6\.1(?:\.[0-9]++){3,}+")
+# Six or more dotted numbers (an SNMP OID such as .1.3.6.1.4.1.2021.10.1.3.1, a long
+# version) are not an address; an address with a port (tcpdump's a.b.c.d.port) has five.
+_LONG_DOTTED = re.compile(r"(?<![0-9.])\.?[0-9]++(?:\.[0-9]++){5,}+")
+_LONG_DOTTED_HINT = re.compile(r"(?:\.[0-9]+){5}")
 
 
 # Four dashed octets 0-255 (leading zeros allowed), exactly four.

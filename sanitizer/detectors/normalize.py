@@ -13,8 +13,9 @@ What is undone, in one left-to-right pass (repeated while it changes something, 
 * JSON and C escapes: a run of backslashes ending in ``"``, ``'``, ``/``, ``b f n r t`` or
   ``uXXXX`` becomes the escaped character (``\\\\\\"`` and ``\\"`` both become ``"``), so
   text escaped once or twice reads as written. A run of backslashes ending otherwise is kept.
-* Percent escapes of printable ASCII (``%40`` is ``@``, ``%3A`` is ``:``); ``%25`` becomes
-  ``%``, so a second round decodes double-encoded text.
+* Percent escapes of printable ASCII (``%40`` is ``@``, ``%3A`` is ``:``) and of UTF-8
+  sequences (``%C3%B6`` is ``ö``); ``%25`` becomes ``%``, so a second round decodes
+  double-encoded text.
 * Unicode spaces (no-break, en/em, thin, ideographic, ...) become a plain space; zero-width
   characters, the soft hyphen and the byte-order mark are removed.
 
@@ -37,14 +38,17 @@ _INVISIBLE = "\u00ad\u180e\u200b-\u200d\u2060-\u2064\ufeff"
 _UNITS = re.compile(
     r"\\++(?:u([0-9A-Fa-f]{4})|([\"'/bfnrt]))?"
     r"|%([2-7][0-9A-Fa-f])"
+    r"|(%[C-Fc-f][0-9A-Fa-f](?:%[89ABab][0-9A-Fa-f]){1,3})"
     rf"|([{_SPACES}])"
     rf"|[{_INVISIBLE}]"
 )
 # Where the first unit that changes something can be: cheaper than the full pattern, and
 # most texts have none (a "%" in "99.6%" is not one).
-_FIRST_UNIT = re.compile(rf"\\[\\\"'/bfnrtu]|%[2-7][0-9A-Fa-f]|[{_SPACES}{_INVISIBLE}]")
+_FIRST_UNIT = re.compile(
+    rf"\\[\\\"'/bfnrtu]|%[2-7C-Fc-f][0-9A-Fa-f]|[{_SPACES}{_INVISIBLE}]"
+)
 # The same for ASCII text, which holds no unusual space: twice as fast to search.
-_FIRST_ASCII_UNIT = re.compile(r"\\[\\\"'/bfnrtu]|%[2-7][0-9A-Fa-f]")
+_FIRST_ASCII_UNIT = re.compile(r"\\[\\\"'/bfnrtu]|%[2-7C-Fc-f][0-9A-Fa-f]")
 _C_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 
 
@@ -135,7 +139,7 @@ def _one_round(text: str, start: int) -> Normalized | None:
 
 def _decode(match: re.Match[str]) -> str | None:
     """What one unit stands for, or None when it is kept as it is."""
-    hex4, escaped, percent, space = match.groups()
+    hex4, escaped, percent, utf8, space = match.groups()
     if match.string[match.start()] == "\\":
         if hex4 is not None:
             return chr(int(hex4, 16))
@@ -145,6 +149,12 @@ def _decode(match: re.Match[str]) -> str | None:
     if percent is not None:
         character = chr(int(percent, 16))
         return character if character.isprintable() else None
+    if utf8 is not None:
+        try:
+            decoded = bytes.fromhex(utf8.replace("%", "")).decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        return decoded if decoded.isprintable() else None
     if space is not None:
         return " "
     return ""  # an invisible character
