@@ -125,7 +125,9 @@ _GLUED_AFTER_RE = re.compile(r"[a-z]*")
 # What may be glued right after a secret word: it still holds the secret.
 _CONTINUATIONS = frozenset(
     "s es hash hashed value val data string str b64 base64 hex enc encoded encrypted crypt"
-    " crypted plain plaintext text raw base confirm confirmation again new old".split()
+    " crypted plain plaintext text raw base confirm confirmation again new old"
+    # environment suffixes (vaultclientsecretprod, dbpasswordstaging)
+    " prod production prd dev development stage staging stg test testing qa uat live".split()
 )
 # Words that describe a secret rather than hold it: a name with one after its secret word
 # (glued or separate) is benign.

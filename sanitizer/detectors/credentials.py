@@ -127,7 +127,8 @@ _PARAMETER = (  # a quoted value ends the parameter: what follows must separate
 )
 _PARAMETERS = rf"{_PARAMETER}(?:[ \t]*+,[ \t]*+{_PARAMETER})*+"
 _AUTHORIZATION_RE = re.compile(
-    rf"(?<![A-Za-z0-9_])(?i:authorization){_SEPARATOR}"
+    # "_" may come before: PROXY_AUTHORIZATION, HTTP_AUTHORIZATION (CGI) in env dumps.
+    rf"(?<![A-Za-z0-9])(?i:authorization){_SEPARATOR}"
     rf"(?:(?i:{_TOKEN68_SCHEMES})[ \t]++(?P<token>{_CREDENTIAL})"
     rf"|(?P<scheme>(?i:aws4-hmac-sha256)|[A-Za-z][A-Za-z-]*+)[ \t]++"
     rf"(?P<credential>{_PARAMETERS}|{_CREDENTIAL})"
