@@ -44,9 +44,7 @@ _UNITS = re.compile(
 )
 # Where the first unit that changes something can be: cheaper than the full pattern, and
 # most texts have none (a "%" in "99.6%" is not one).
-_FIRST_UNIT = re.compile(
-    rf"\\[\\\"'/bfnrtu]|%[2-7C-Fc-f][0-9A-Fa-f]|[{_SPACES}{_INVISIBLE}]"
-)
+_FIRST_UNIT = re.compile(rf"\\[\\\"'/bfnrtu]|%[2-7C-Fc-f][0-9A-Fa-f]|[{_SPACES}{_INVISIBLE}]")
 # The same for ASCII text, which holds no unusual space: twice as fast to search.
 _FIRST_ASCII_UNIT = re.compile(r"\\[\\\"'/bfnrtu]|%[2-7C-Fc-f][0-9A-Fa-f]")
 _C_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
