@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import textwrap
-import timeit
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,6 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sanitizer.detectors import DETECTORS, Scrubber
+from tests.growth import assert_linear_growth
 
 scrub_all = Scrubber(list(DETECTORS))
 
@@ -150,37 +150,12 @@ def check_scrubbed_in_context(name: str, data: st.DataObject, instances) -> None
 # --- Bounded work --------------------------------------------------------------------------
 
 
-def calls_lasting(function: Callable[[], object], seconds: float) -> int:
-    """How many calls of `function` take at least `seconds`."""
-    number = 1
-    while timeit.timeit(function, number=number) < seconds:
-        number *= 2
-    return number
-
-
-def growth_ratio(find: Callable[[str], object], small: str, large: str) -> float:
-    """Best-of-5 time of `find` on `large` over that on `small`."""
-    number = calls_lasting(lambda: find(small), 0.02)
-    times: dict[str, list[float]] = {"small": [], "large": []}
-    for _ in range(5):  # interleaved, so a busy moment slows both sizes alike
-        times["small"].append(timeit.timeit(lambda: find(small), number=number))
-        times["large"].append(timeit.timeit(lambda: find(large), number=number))
-    return min(times["large"]) / min(times["small"])
-
-
 def assert_linear(
     find: Callable[[str], object], unit: str, count: int = 20_000, prefix: str = ""
 ) -> None:
     """`find` on `prefix` and `unit` repeated 4n times takes less than 8 times as long as
-    with n times (linear is 4, quadratic 16). Measured up to three times, as a shared
-    2-core machine can stall one measurement; quadratic work fails every one."""
-    small, large = prefix + unit * count, prefix + unit * (4 * count)
-    ratios = []
-    for _ in range(3):
-        ratios.append(growth_ratio(find, small, large))
-        if ratios[-1] < 8:
-            return
-    raise AssertionError(f"{min(ratios):.1f}x for 4x the input (all of {ratios})")
+    with n times (see `tests.growth`)."""
+    assert_linear_growth(find, lambda n: prefix + unit * n, count)
 
 
 # --- Generated credentials -----------------------------------------------------------------

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import ipaddress
-import time
 
 import pytest
 from hypothesis import given
@@ -21,6 +20,7 @@ from sanitizer.detectors.network import (
     find_ipv4_forms,
     find_ipv6_forms,
 )
+from tests.growth import assert_linear_growth
 
 ipv4 = st.ip_addresses(v=4)
 ipv6 = st.ip_addresses(v=6).filter(lambda ip: ip != ipaddress.IPv6Address("::"))
@@ -265,15 +265,6 @@ def test_unlabelled_or_misshapen_hex_is_not_a_mac(text):
 # --- Bounded work ---------------------------------------------------------------------------
 
 
-def best_of_5(function, text: str) -> float:
-    best = float("inf")
-    for _ in range(5):
-        start = time.perf_counter()
-        function(text)
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 # Each input and its base size n: big enough to take milliseconds, small enough to be quick.
 ADVERSARIAL = {
     "ip-dashes": (lambda n: "ip-1-2-" * n, 50_000),
@@ -291,5 +282,4 @@ ADVERSARIAL = {
 def test_network_detectors_do_bounded_work_on_adversarial_input(name):
     scrubber = Scrubber(["ipv4", "ipv6", "mac"])
     make, n = ADVERSARIAL[name]
-    small, large = best_of_5(scrubber, make(n)), best_of_5(scrubber, make(4 * n))
-    assert large / small < 8, (name, small, large)
+    assert_linear_growth(scrubber, make, n)
