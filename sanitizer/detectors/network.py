@@ -127,8 +127,13 @@ _VERSION_WORDS = (
     "downgraded",
     "rolled back",
 )
-_VERSION_BEFORE = re.compile(
-    r"(?<![A-Za-z])(?:[vV]|(?i:" + "|".join(_VERSION_WORDS) + r")(?: (?i:to|from))?[ :=]{1,2})\Z"
+# Matched on the text before a quad read backwards, so one try at the quad decides: one or
+# two separators, maybe " to"/" from", a version word not glued to a letter before it; or a
+# "v" right before the quad.
+_VERSION_BEFORE_REVERSED = re.compile(
+    r"[ :=]{1,2}(?:(?i:ot|morf) )?(?i:"
+    + "|".join(re.escape(word[::-1]) for word in sorted(_VERSION_WORDS, key=len, reverse=True))
+    + r")(?![A-Za-z])|[vV](?![A-Za-z])"
 )
 _VERSION_LOOKBACK = max(map(len, _VERSION_WORDS)) + len(" from") + 2
 # The two characters right before a quad that follows one of those words: a word's last
@@ -148,8 +153,8 @@ def _is_version(text: str, start: int) -> bool:
     """Whether the quad at `start` follows a version marker."""
     if not start or (text[start - 1] not in "vV" and text[start - 2 : start] not in _VERSION_TAILS):
         return False
-    low = max(0, start - _VERSION_LOOKBACK)
-    return _VERSION_BEFORE.search(text, low, start) is not None
+    before = text[max(0, start - _VERSION_LOOKBACK) : start][::-1]
+    return _VERSION_BEFORE_REVERSED.match(before) is not None
 
 
 def find_ipv4(text: str) -> list[Span]:
