@@ -82,3 +82,12 @@ def policies(draw: st.DrawFn) -> str:
         select = draw(st.none() | selectors)
         rules.append(_rule(action, index, select))
     return "".join(rules) or "  []\n"
+
+
+def luhn_complete(body: str) -> str:
+    """`body` with the check digit that makes it Luhn-valid."""
+    total = 0
+    for index, char in enumerate(reversed(body)):
+        value = int(char) * (2 if index % 2 == 0 else 1)
+        total += value - 9 if value > 9 else value
+    return body + str(-total % 10)

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from sanitizer.detectors import DETECTORS, Detector, Scrubber, find_ipv4, find_ipv6
 from sanitizer.detectors.network import _VERSION_WORDS
 from sanitizer.errors import PolicyError
+from tests.strategies import luhn_complete
 
 ALL = list(DETECTORS)
 scrub_all = Scrubber(ALL)
@@ -32,15 +33,6 @@ words = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=8).f
 upper_alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 b64url = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-
-
-def luhn_complete(body: str) -> str:
-    """`body` with the check digit that makes it Luhn-valid."""
-    total = 0
-    for index, char in enumerate(reversed(body)):
-        value = int(char) * (2 if index % 2 == 0 else 1)
-        total += value - 9 if value > 9 else value
-    return body + str(-total % 10)
 
 
 @st.composite

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sanitizer.detectors import DETECTORS, Scrubber
+from tests.strategies import luhn_complete
 
 PERSONAL = ["email", "phone", "ssn", "iban", "credit_card"]
 scrub_personal = Scrubber(PERSONAL)
@@ -162,14 +163,6 @@ def ibans(draw: st.DrawFn) -> str:
     if draw(st.booleans()):
         iban = " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
     return iban.lower() if draw(st.booleans()) else iban
-
-
-def luhn_complete(body: str) -> str:
-    total = 0
-    for index, char in enumerate(reversed(body)):
-        value = int(char) * (2 if index % 2 == 0 else 1)
-        total += value - 9 if value > 9 else value
-    return body + str(-total % 10)
 
 
 @st.composite

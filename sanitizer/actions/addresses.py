@@ -37,8 +37,7 @@ import ipaddress
 from collections import OrderedDict
 from typing import Any
 
-from sanitizer.actions.base import BuildContext, Effect, Options, RewriteStrings
-from sanitizer.actions.scrub import scan_numbers
+from sanitizer.actions.base import BuildContext, Effect, Options, RewriteStrings, scan_numbers
 from sanitizer.cryptopan import CryptoPAn
 from sanitizer.detectors.network import (
     DASHED,

@@ -112,6 +112,21 @@ class BuildContext:
         return self.keys[name]
 
 
+TextTransform = Callable[[str], tuple[str, int]]
+
+
+def scan_numbers(transform: TextTransform) -> Callable[[Any], tuple[Any, int]]:
+    """A `RewriteStrings` scalar handler: `transform` applied to a number's decimal text;
+    the result (a string) replaces the number only when something was found in it."""
+
+    def scan(value: Any) -> tuple[Any, int]:
+        text = repr(value) if isinstance(value, float) else str(value)
+        new, count = transform(text)
+        return (new, count) if count else (value, 0)
+
+    return scan
+
+
 @dataclass(frozen=True)
 class RewriteStrings:
     """Apply a text transform to every string at or under each selected place.

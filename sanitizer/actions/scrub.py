@@ -14,29 +14,12 @@ the scrubbed string; any other number is left as it is.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from sanitizer.actions.base import BuildContext, Effect, Options, RewriteStrings
+from sanitizer.actions.base import BuildContext, Effect, Options, RewriteStrings, scan_numbers
 from sanitizer.detectors import DETECTORS, Detector, Scrubber
 from sanitizer.detectors.hostnames import hostname_detector
 from sanitizer.errors import PolicyError
 from sanitizer.policy.regex import PolicyRegex
 from sanitizer.policy.schema import RuleSpec, compile_regex
-
-TextTransform = Callable[[str], tuple[str, int]]
-
-
-def scan_numbers(transform: TextTransform) -> Callable[[Any], tuple[Any, int]]:
-    """A `RewriteStrings` scalar handler: `transform` applied to a number's decimal text;
-    the result (a string) replaces the number only when something was found in it."""
-
-    def scan(value: Any) -> tuple[Any, int]:
-        text = repr(value) if isinstance(value, float) else str(value)
-        new, count = transform(text)
-        return (new, count) if count else (value, 0)
-
-    return scan
 
 
 def compile_patterns(options: Options, label: str) -> list[tuple[PolicyRegex, str]]:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 
-from sanitizer.detectors.base import Detector, Finder, Span, case_blind, literal
+from sanitizer.detectors.base import Detector, Span, case_blind, literal
 
 __all__ = ["DETECTORS"]
 
@@ -36,8 +36,16 @@ _ALNUM = "A-Za-z0-9"
 _B64URL = "A-Za-z0-9_-"
 
 
-def _literal_finder(prefixes: tuple[str, ...], pattern: re.Pattern[str], group: int = 0) -> Finder:
-    """A finder that runs `pattern` only on text holding one of `prefixes`."""
+def _token_detector(
+    name: str,
+    label: str,
+    prefixes: tuple[str, ...],
+    pattern: re.Pattern[str],
+    summary: str,
+    group: int = 0,
+) -> Detector:
+    """A detector that runs `pattern` only on text holding one of `prefixes`, which are
+    also its prefilter anchors."""
 
     def find(text: str) -> list[Span]:
         for prefix in prefixes:
@@ -45,7 +53,7 @@ def _literal_finder(prefixes: tuple[str, ...], pattern: re.Pattern[str], group: 
                 return [match.span(group) for match in pattern.finditer(text)]
         return []
 
-    return find
+    return Detector(name, label, find, summary, anchors=literal(*prefixes))
 
 
 # ghp_ (personal), gho_ (OAuth), ghu_ (user-to-server), ghs_ (server-to-server), ghr_
@@ -120,68 +128,69 @@ def _find_azure_storage_key(text: str) -> list[Span]:
 
 
 DETECTORS = (
-    Detector(
+    _token_detector(
         "github_token",
         "[GITHUB_TOKEN]",
-        _literal_finder(("gh", "github_pat_"), _GITHUB_RE),
+        ("gh", "github_pat_"),
+        _GITHUB_RE,
         "GitHub tokens: ghp_, gho_, ghu_, ghs_, ghr_ and fine-grained github_pat_",
-        anchors=literal("gh", "github_pat_"),
     ),
-    Detector(
+    _token_detector(
         "gitlab_token",
         "[GITLAB_TOKEN]",
-        _literal_finder(("gl", "GR1348941"), _GITLAB_RE),
+        ("gl", "GR1348941"),
+        _GITLAB_RE,
         "GitLab tokens: glpat-, gldt-, glrt-, glptt-, glcbt-... and GR1348941 runner tokens",
-        anchors=literal("gl", "GR1348941"),
     ),
-    Detector(
+    _token_detector(
         "slack_token",
         "[SLACK_TOKEN]",
-        _literal_finder(("xox", "xapp-"), _SLACK_TOKEN_RE),
+        ("xox", "xapp-"),
+        _SLACK_TOKEN_RE,
         "Slack bot, user, app, configuration and legacy tokens (xoxb-, xoxp-, xapp-...)",
-        anchors=literal("xox", "xapp-"),
     ),
-    Detector(
+    _token_detector(
         "slack_webhook",
         "[SLACK_WEBHOOK]",
-        _literal_finder(("hooks.slack.com/",), _SLACK_WEBHOOK_RE, group=1),
+        ("hooks.slack.com/",),
+        _SLACK_WEBHOOK_RE,
         "the secret path of Slack incoming-webhook, workflow and trigger URLs",
-        anchors=literal("hooks.slack.com/"),
+        group=1,
     ),
-    Detector(
+    _token_detector(
         "stripe_key",
         "[STRIPE_KEY]",
-        _literal_finder(("k_live_", "k_test_", "k_prod_"), _STRIPE_RE),
+        ("k_live_", "k_test_", "k_prod_"),
+        _STRIPE_RE,
         "Stripe secret and restricted keys (sk_live_, rk_test_...); publishable pk_ keys stay",
-        anchors=literal("k_live_", "k_test_", "k_prod_"),
     ),
-    Detector(
+    _token_detector(
         "google_api_key",
         "[GOOGLE_API_KEY]",
-        _literal_finder(("AIza",), _GOOGLE_API_KEY_RE),
+        ("AIza",),
+        _GOOGLE_API_KEY_RE,
         "Google API keys (AIza...)",
-        anchors=literal("AIza"),
     ),
-    Detector(
+    _token_detector(
         "sendgrid_key",
         "[SENDGRID_KEY]",
-        _literal_finder(("SG.",), _SENDGRID_RE),
+        ("SG.",),
+        _SENDGRID_RE,
         "SendGrid API keys (SG.<22>.<43>)",
-        anchors=literal("SG."),
     ),
-    Detector(
+    _token_detector(
         "npm_token",
         "[NPM_TOKEN]",
-        _literal_finder(("npm_",), _NPM_RE),
+        ("npm_",),
+        _NPM_RE,
         "npm access tokens (npm_...)",
-        anchors=literal("npm_"),
     ),
-    Detector(
+    _token_detector(
         "pypi_token",
         "[PYPI_TOKEN]",
-        _literal_finder(("pypi-",), _PYPI_RE),
+        ("pypi-",),
+        _PYPI_RE,
         "PyPI and TestPyPI upload tokens (pypi-AgEIcHlwaS5vcmc...)",
-        anchors=literal("pypi-"),
     ),
     Detector(
         "azure_storage_key",

@@ -137,7 +137,8 @@ def compile_policy(spec: PolicySpec, keys: Mapping[str, Key]) -> Policy:
         keys=dict(keys), internal_domains=spec.internal_domains, policy_keys=shown_keys
     )
     rules = [_compile_rule(rule, context) for rule in spec.rules]
-    guard = _compile_guard(_guard_names(spec.guard), spec.internal_domains)
+    guard_names = _guard_names(spec.guard)
+    guard = _compile_guard(guard_names, spec.internal_domains)
     return Policy(
         name=spec.name,
         rules=tuple(rules),
@@ -145,7 +146,7 @@ def compile_policy(spec: PolicySpec, keys: Mapping[str, Key]) -> Policy:
         guard_clean_keys=frozenset(
             key for key in shown_keys if guard is None or guard.first_hit(key) is None
         ),
-        guard_names=_guard_names(spec.guard),
+        guard_names=guard_names,
         shown_keys=shown_keys,
         keys=tuple(keys.values()),
     )
