@@ -77,6 +77,16 @@ def test_what_an_allow_may_keep_is_not_reported(allow):
     assert findings(f"  - {allow}\n  - {{id: s, action: scrub, select: 'c[1].d'}}\n") == []
 
 
+def test_the_root_is_always_there_even_after_allows_that_keep_nothing():
+    assert findings(
+        "  - {id: list, action: allow, select: 'a[*].a'}\n"
+        "  - {id: field, action: allow, select: 'a.a'}\n"
+        "  - {id: whole, action: redact, select: '@'}\n"
+    ) == [
+        "rule 'field' select 'a.a': never matches: field 'a.a' was removed by rule 'list' (allow)"
+    ]
+
+
 def test_indexes_kept_by_an_allow_may_move_so_any_index_may_match():
     assert (
         findings(

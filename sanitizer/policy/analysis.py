@@ -256,7 +256,8 @@ class _Shape:
             if where is not None:
                 rule = removal.rule
                 return f"field {where!r} was {removal.verb} by rule {rule.id!r} ({rule.action})"
-        if self.region is None or any(compatible(pattern, p) for p in self.region):
+        # The root (`@`) is always there, whatever an `allow` kept.
+        if self.region is None or not pattern or any(compatible(pattern, p) for p in self.region):
             return None
         agree = max((_agreeing(pattern, p) for p in self.region), default=0)
         narrower = self.narrowed_by
