@@ -33,6 +33,7 @@ part of either may survive and there is no single address to transform.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections import OrderedDict
 from typing import Any
@@ -59,6 +60,8 @@ _KEY_BYTES = 32
 _IPV4_FULL = (1 << 32) - 1
 _IPV6_FULL = (1 << 128) - 1
 _RECENT_LIMIT = 32_768  # holds a 20,000-address fleet; ~200 bytes an entry at most
+_SHORT = 256  # texts up to this length have their results remembered
+_CACHED_TEXTS = 4096
 # The character between the octets of each IPv4 form.
 _IPV4_SEPARATORS = {DOTTED: ".", DASHED: "-", REVERSE: "."}
 
@@ -117,6 +120,9 @@ class IpMasker:
                 "switch the mode to 'pseudonym'",
                 field="key",
             )
+        # Alerts repeat their short texts (states, host names, ids) from one alert to the
+        # next: their results are remembered, in memory only, least recently used first out.
+        self._mask_short = functools.lru_cache(maxsize=_CACHED_TEXTS)(self._mask_text)
 
     def __repr__(self) -> str:
         return (
@@ -132,6 +138,11 @@ class IpMasker:
         in JSON inside a string) are found in the text's normal form and replaced, encoding
         and all, by the masked address written plainly.
         """
+        if len(text) <= _SHORT:
+            return self._mask_short(text)
+        return self._mask_text(text)
+
+    def _mask_text(self, text: str) -> tuple[str, int]:
         text, count = self._mask(text)
         normal = normalize(text)
         if normal is None:

@@ -153,6 +153,12 @@ class RewriteStrings:
             )
         for place in places:
             value = get_at(doc, place)
+            if type(value) is str:  # the common case, without a walk
+                new, count = self.fn(value)
+                if count:
+                    report(place, count)
+                    doc = set_at(doc, place, new)
+                continue
             new = rewrite_strings(value, place, self.fn, report, scalars=self.scalars)
             if new is not value:
                 doc = set_at(doc, place, new)

@@ -58,7 +58,10 @@ class Expect:
     rule_id: str
 
     def fits(self, value: Any) -> bool:
-        if not any(accept(value) for accept in self.accepts):
+        for accept in self.accepts:
+            if accept(value):
+                break
+        else:
             return False
         return (
             self.max_length is None or not isinstance(value, str) or (len(value) <= self.max_length)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import json
 from collections.abc import Iterable
@@ -49,7 +48,7 @@ class Hasher:
     with_key_id: bool = False
 
     def __call__(self, text: str) -> tuple[str, int]:
-        digest = hmac.new(self.key.material, text.encode("utf-8"), hashlib.sha256).hexdigest()
+        digest = hmac.digest(self.key.material, text.encode("utf-8"), "sha256").hex()
         if self.with_key_id:
             return f"{self.key.id}:{digest[: self.length]}", 1
         return digest[: self.length], 1

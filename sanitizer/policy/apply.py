@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sanitizer.actions.base import Effect
 from sanitizer.detectors import Scrubber
@@ -23,7 +23,8 @@ from sanitizer.policy.tree import Path, copy_json, prune
 
 _PATH_TEXT_CACHE = 4096  # audit texts of recent paths; alerts of one kind repeat their keys
 _KEY_VERDICT_CACHE = 4096
-_CONTAINERS = (dict, list)
+_KEY_SET_CACHE = 256
+_CONTAINERS = frozenset({dict, list})
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,11 @@ class KeyLocator:
 
     pattern: PolicyRegex
     _verdicts: dict[str, bool] = field(default_factory=dict, repr=False, compare=False)
+    # The matching keys of a whole object, by its key names in order: alerts of one kind
+    # send the same fields every time, so their top level is decided by one lookup.
+    _by_key_set: dict[tuple[str, ...], tuple[str, ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def _learn(self, key: str) -> bool:
         """Whether the regex finds `key`, remembered: alerts of one kind repeat their keys."""
@@ -40,21 +46,32 @@ class KeyLocator:
         verdict = self._verdicts[key] = self.pattern.search(key) is not None
         return verdict
 
+    def _matching(self, obj: dict[str, Any]) -> tuple[str, ...]:
+        names = tuple(obj)
+        hits = self._by_key_set.get(names)
+        if hits is None:
+            verdicts = self._verdicts
+            hits = tuple(
+                key for key in names if (verdicts[key] if key in verdicts else self._learn(key))
+            )
+            if len(self._by_key_set) > _KEY_SET_CACHE:
+                self._by_key_set.clear()
+            self._by_key_set[names] = hits
+        return hits
+
     def find(self, doc: Any) -> list[Path]:
         # The engine works on its own copy, made of plain dicts and lists only.
         found: list[Path] = []
         stack: list[tuple[Any, Path]] = [(doc, ())]
-        verdicts = self._verdicts
         while stack:
             node, path = stack.pop()
             if type(node) is dict:
+                hits = self._matching(node)
+                found.extend((*path, key) for key in hits)
+                if _CONTAINERS.isdisjoint(map(type, node.values())):
+                    continue
                 for key, item in node.items():
-                    hit = verdicts.get(key)
-                    if hit is None:
-                        hit = self._learn(key)
-                    if hit:
-                        found.append((*path, key))
-                    elif type(item) in _CONTAINERS:
+                    if type(item) in _CONTAINERS and key not in hits:
                         stack.append((item, (*path, key)))
             elif type(node) is list:
                 for index, item in enumerate(node):
@@ -69,8 +86,23 @@ class Locator:
 
     selectors: tuple[Selector, ...]
     keys: KeyLocator | None
+    # When every selector is one plain top-level field (`HOSTNAME`), their places without
+    # duplicates, in order: found by dict lookups, which is what most rules select.
+    _fields: tuple[Path, ...] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        paths = [selector.static_path for selector in self.selectors]
+        if self.keys is None and all(
+            path is not None and len(path) == 1 and isinstance(path[0], str) for path in paths
+        ):
+            object.__setattr__(self, "_fields", tuple(dict.fromkeys(paths)))
 
     def find(self, doc: Any) -> list[Path]:
+        fields = self._fields
+        if fields is not None:
+            if not isinstance(doc, dict):
+                return []
+            return [place for place in fields if place[0] in doc]
         if self.keys is None and len(self.selectors) == 1:
             return self.selectors[0].find(doc)
         places: list[Path] = []
@@ -90,12 +122,17 @@ class CompiledRule:
     effect: Effect
 
 
-@dataclass(frozen=True)
-class AuditEntry:
+class AuditEntry(NamedTuple):
+    """One audit line: how many places one rule changed at one (value-free) path.
+
+    A named tuple because an alert makes a dozen of these (a frozen dataclass cost ~1 µs
+    each to build); its `count` field hides the tuple method of that name, unused here.
+    """
+
     rule: str
     action: str
     path: str
-    count: int
+    count: int  # type: ignore[assignment]
 
     def to_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "action": self.action, "path": self.path, "count": self.count}
@@ -164,10 +201,25 @@ class Policy:
         """Sanitize one alert, or raise `Refusal` (never anything else, never a partial result)."""
         work = copy_json(doc)
         counts: dict[tuple[str, str, str], int] = {}
+        texts = self._path_texts
+        shown = self.shown_keys
+        rule: CompiledRule  # the rule being applied: `report` reads it when called
+
+        def report(path: Path, count: int) -> None:
+            text = texts.get(path)
+            if text is None:
+                if len(texts) > _PATH_TEXT_CACHE:
+                    texts.clear()
+                text = texts[path] = format_path(path, shown)
+            entry = (rule.id, rule.action, text)
+            counts[entry] = counts.get(entry, 0) + count
+
         for rule in self.rules:
             failure = None
             try:
-                work = self._run(rule, work, counts)
+                if rule.when is None or _truthy(rule.when(work)):
+                    places = None if rule.locator is None else rule.locator.find(work)
+                    work = rule.effect(work, places, report)
             except Refusal:
                 raise
             except SanitizerError as exc:
@@ -182,27 +234,7 @@ class Policy:
                 )
         if self.guard is not None:
             self._check_guard(work)
-        audit = tuple(AuditEntry(r, a, p, n) for (r, a, p), n in counts.items())
-        return Sanitized(work, audit)
-
-    def _run(self, rule: CompiledRule, work: Any, counts: dict[tuple[str, str, str], int]) -> Any:
-        if rule.when is not None and not _truthy(rule.when(work)):
-            return work
-        texts = self._path_texts
-        if len(texts) > _PATH_TEXT_CACHE:
-            texts.clear()
-        shown = self.shown_keys
-        rule_id, action = rule.id, rule.action
-
-        def report(path: Path, count: int) -> None:
-            text = texts.get(path)
-            if text is None:
-                text = texts[path] = format_path(path, shown)
-            entry = (rule_id, action, text)
-            counts[entry] = counts.get(entry, 0) + count
-
-        places = None if rule.locator is None else rule.locator.find(work)
-        return rule.effect(work, places, report)
+        return Sanitized(work, tuple(AuditEntry(*entry, n) for entry, n in counts.items()))
 
     def _check_guard(self, work: Any) -> None:
         assert self.guard is not None

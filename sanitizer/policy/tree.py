@@ -15,8 +15,16 @@ Path = tuple[str | int, ...]
 _MISSING = object()
 
 
+# Leaf types of parsed JSON: an object or array holding only these is copied in one call.
+_JSON_LEAVES = frozenset({str, int, float, bool, type(None)})
+
+
 def copy_json(value: Any) -> Any:
     """A deep copy of a JSON value; much faster than `copy.deepcopy` for dicts and lists."""
+    if type(value) is dict and _JSON_LEAVES.issuperset(map(type, value.values())):
+        return value.copy()  # a flat object (most alerts): 0.5 µs instead of 10 for 60 fields
+    if type(value) is list and _JSON_LEAVES.issuperset(map(type, value)):
+        return value.copy()
     if isinstance(value, dict):
         return {k: copy_json(v) if isinstance(v, (dict, list)) else v for k, v in value.items()}
     if isinstance(value, list):
@@ -116,15 +124,16 @@ def keep_only(doc: Any, paths: Iterable[Path], on_removed: Callable[[Path, int],
     Lists keep the kept items in order, without gaps. `on_removed(container, n)` is told,
     once per container, how many of its places were cut off (the root itself: `((), 1)`).
     """
-    kept = prune(paths)
-    if () in kept:
-        return doc
-    if type(doc) is dict and all(len(path) == 1 for path in kept):
-        keep = {path[0] for path in kept}
+    paths = list(paths)
+    if type(doc) is dict and all(len(path) == 1 for path in paths):
+        keep = {path[0] for path in paths}
         out = {key: value for key, value in doc.items() if key in keep}
         if len(out) < len(doc):
             on_removed((), len(doc) - len(out))
         return out
+    kept = prune(paths)
+    if () in kept:
+        return doc
     tree: dict[Any, Any] = {}
     for path in kept:
         node = tree
@@ -173,55 +182,74 @@ def rewrite_strings(
     well, except those in `skip_keys` (keys the policy itself names: policy text, not
     payload). `scalars` handles numbers (not booleans or null) when given.
     """
-    if isinstance(value, str):
-        new, count = fn(value)
+
+    def leaf(item: Any, at: Path) -> Any:
+        """A string or number rewritten (reported at `at`), or `item` itself."""
+        if isinstance(item, str):
+            new, count = fn(item)
+        elif scalars is not None and _is_number(item):
+            new, count = scalars(item)
+        else:
+            return item
         if count:
-            report(path, count)
-        return new
-    if isinstance(value, dict):
-        renamed: list[tuple[str, str]] = []
-        for key, item in value.items():
-            if isinstance(item, (str, dict, list)) or (scalars is not None and _is_number(item)):
-                new_item = rewrite_strings(
-                    item,
-                    (*path, key),
-                    fn,
-                    report,
-                    keys_too=keys_too,
-                    scalars=scalars,
-                    skip_keys=skip_keys,
-                )
-                if new_item is not item:
-                    value[key] = new_item
-            if keys_too and key not in skip_keys:
-                new_key, count = fn(key)
-                if count:
-                    report((*path, key), count)
-                    renamed.append((key, new_key))
-        if renamed:
-            value = _rename_keys(value, dict(renamed))
-        return value
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            if isinstance(item, (str, dict, list)) or (scalars is not None and _is_number(item)):
-                new_item = rewrite_strings(
-                    item,
-                    (*path, index),
-                    fn,
-                    report,
-                    keys_too=keys_too,
-                    scalars=scalars,
-                    skip_keys=skip_keys,
-                )
-                if new_item is not item:
-                    value[index] = new_item
-        return value
-    if scalars is not None and _is_number(value):
-        new, count = scalars(value)
-        if count:
-            report(path, count)
-        return new
-    return value
+            report(at, count)
+            return new
+        return item
+
+    def visit(node: Any, at: Path) -> Any:
+        # Exact types first: JSON gives plain str/int/float/dict/list, and testing `type(x)
+        # is str` is what keeps a walk over thousands of short strings cheap.
+        if type(node) is dict:
+            renamed: list[tuple[str, str]] = []
+            for key, item in node.items():
+                kind = type(item)
+                if kind is str:
+                    new, count = fn(item)
+                    if count:
+                        report((*at, key), count)
+                        node[key] = new
+                elif kind is dict or kind is list:
+                    new_item = visit(item, (*at, key))
+                    if new_item is not item:
+                        node[key] = new_item
+                elif kind not in _SKIPPED:
+                    new_item = leaf(item, (*at, key))
+                    if new_item is not item:
+                        node[key] = new_item
+                if keys_too and key not in skip_keys:
+                    new_key, count = fn(key)
+                    if count:
+                        report((*at, key), count)
+                        renamed.append((key, new_key))
+            return _rename_keys(node, dict(renamed)) if renamed else node
+        if type(node) is list:
+            for index, item in enumerate(node):
+                kind = type(item)
+                if kind is str:
+                    new, count = fn(item)
+                    if count:
+                        report((*at, index), count)
+                        node[index] = new
+                elif kind is dict or kind is list:
+                    new_item = visit(item, (*at, index))
+                    if new_item is not item:
+                        node[index] = new_item
+                elif kind not in _SKIPPED:
+                    new_item = leaf(item, (*at, index))
+                    if new_item is not item:
+                        node[index] = new_item
+            return node
+        if isinstance(node, dict):  # a subclass: walked as a plain copy
+            return visit(dict(node), at)
+        if isinstance(node, list):
+            return visit(list(node), at)
+        return leaf(node, at)
+
+    return visit(value, path)
+
+
+# Values no text transform ever changes.
+_SKIPPED = frozenset({bool, type(None)})
 
 
 def _is_number(value: Any) -> bool:
