@@ -31,7 +31,7 @@ from tests.corpus.measure import (  # noqa: E402
     shipped_policies,
 )
 
-DEFAULT_SEED = 20260314  # the seed tests/test_recall.py uses
+DEFAULT_SEED = 20260314  # the seed tests/detectors/test_recall.py uses
 DEFAULT_SIZE = 1500
 
 

@@ -22,7 +22,8 @@ import httpx
 
 from sanitizer.loader import load_policy
 from sanitizer.proxy.defaults import ROUTE_POLICIES, rules_dir
-from sanitizer.proxy.upstreams import wait_for_captured
+
+_DELIVERY_WAIT = 10.0  # seconds
 
 SAMPLES: list[tuple[str, str, dict[str, Any]]] = [
     (
@@ -94,10 +95,24 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
 
 
 def _captured(path: Path, alert_id: str) -> Any:
-    alert = wait_for_captured(path, alert_id)
-    if alert is None:
-        raise SystemExit("sanitizer demo: the alert was queued but not delivered within 10 s")
-    return alert
+    """The alert the capture upstream wrote for `alert_id`, waiting up to `_DELIVERY_WAIT` s.
+
+    A line still being written (no closing brace yet) is skipped until it is complete.
+    """
+    deadline = time.monotonic() + _DELIVERY_WAIT
+    while True:
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").split("\n"):
+                if line.endswith("}"):
+                    entry = json.loads(line)
+                    if entry["id"] == alert_id:
+                        return entry["alert"]
+        if time.monotonic() >= deadline:
+            raise SystemExit(
+                "sanitizer demo: the alert was queued but not delivered within "
+                f"{_DELIVERY_WAIT:g} s"
+            )
+        time.sleep(0.02)
 
 
 def _show(title: str, value: Any) -> None:
@@ -113,8 +128,9 @@ def run_demo() -> int:
         url = f"http://127.0.0.1:{port}"
         env = {**os.environ, "SANITIZER_STATE_DIR": state}
         log = open(state_dir / "proxy.log", "wb")
+        # -P: the proxy runs this same installed copy, never a sanitizer/ in the current folder.
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "sanitizer.cli", "serve", "--port", str(port)],
+            [sys.executable, "-P", "-m", "sanitizer.cli", "serve", "--port", str(port)],
             env=env,
             stdout=log,
             stderr=log,

@@ -1,9 +1,10 @@
 """One exception tree for the whole project.
 
     SanitizerError                 base; `status` is the HTTP status the shell should send
-    ├── PolicyError                a policy or config cannot be loaded (names rule and field)
-    │   ├── KeyLoadError           a key reference cannot be resolved or is malformed
-    │   └── ConfigError            the proxy's config file is invalid (names the field)
+    ├── LoadError                  something cannot be loaded; names source, rule and field
+    │   ├── PolicyError            a policy is invalid
+    │   │   └── KeyLoadError       a key or secret reference cannot be resolved or is malformed
+    │   └── ConfigError            the proxy's config file is invalid
     ├── InputError                 a request body or input file is not acceptable JSON (400)
     │   ├── BodyTooLarge           413
     │   ├── BodyTimeout            408
@@ -11,10 +12,19 @@
     ├── Refusal                    the policy refused to produce an output (422)
     │   ├── RuleFailed             a rule raised while applying; names the rule
     │   └── GuardHit               a guard detector matched the finished output
+    ├── KeyCollision               two keys of one object became equal after a rewrite
     ├── TokenError                 a token cannot be revealed (one opaque reason)
     ├── AuthError                  missing or wrong inbound credential (401)
     ├── NotFound                   unknown route or path (404)
-    └── Unavailable                the spool is full or unwritable: retry later (503)
+    ├── SendError                  `sanitizer send` could not hand the alert over
+    ├── Unavailable                the spool is full or unwritable: retry later (503)
+    └── SpoolFileReplaced          spool.db is no longer the file this process opened
+
+Signals that never leave the step that raises them are not part of the tree: a JMESPath
+text nested too deeply (`policy.jmespath_ast.TooDeep`, and `policy.expressions.
+ExpressionTooDeep`, a jmespath error so that callers handle it with the parser's own) and a
+problem in a policy test file (`policytest.cases.FileProblem`); each is turned into a
+`PolicyError` naming where it happened.
 
 Every message says what was wrong, where, and how to fix it. None ever holds a payload value
 or a key: constructors take names and reasons only, and `__repr__` shows the message.
@@ -41,10 +51,10 @@ class SanitizerError(Exception):
         return {"error": self.code, "message": self.message}
 
 
-class PolicyError(SanitizerError):
-    """A policy (or config) is refused at load time."""
+class LoadError(SanitizerError):
+    """A policy, key or config is refused at load time; says where (source, rule, field)."""
 
-    code = "policy_invalid"
+    code = "load_failed"
 
     def __init__(
         self,
@@ -70,8 +80,9 @@ class PolicyError(SanitizerError):
 
     def located(
         self, *, rule: str | None = None, field: str | None = None, source: str | None = None
-    ) -> PolicyError:
-        """The same problem with more location filled in (inner code knows less than outer)."""
+    ) -> LoadError:
+        """The same problem, of the same type, with more location filled in (inner code
+        knows less than outer)."""
         return type(self)(
             self.problem,
             rule=self.rule if self.rule is not None else rule,
@@ -80,11 +91,20 @@ class PolicyError(SanitizerError):
         )
 
 
+class PolicyError(LoadError):
+    """A policy is refused at load time."""
+
+    code = "policy_invalid"
+
+
 class KeyLoadError(PolicyError):
     code = "key_invalid"
 
 
-class ConfigError(PolicyError):
+class ConfigError(LoadError):
+    """The proxy's config file is refused; a policy or key problem found while loading it
+    keeps its own type, with the config's location added (`located`)."""
+
     code = "config_invalid"
 
 
@@ -130,6 +150,16 @@ class GuardHit(Refusal):
     code = "guard_hit"
 
 
+class KeyCollision(SanitizerError):
+    """Two keys of one object became equal after rewriting; merging would lose one silently."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "two keys of one object became equal after rewriting them; select the values "
+            "instead of rewriting keys, or drop the object"
+        )
+
+
 class TokenError(SanitizerError):
     """A token could not be revealed: wrong key, unknown key id, or not a token at all."""
 
@@ -147,6 +177,10 @@ class NotFound(SanitizerError):
     code = "not_found"
 
 
+class SendError(SanitizerError):
+    """`sanitizer send` could not hand the alert to the proxy; one line for Nagios' log."""
+
+
 class Unavailable(SanitizerError):
     """Not accepting now; the sender should retry after `retry_after` seconds."""
 
@@ -156,3 +190,17 @@ class Unavailable(SanitizerError):
     def __init__(self, message: str, *, retry_after: int = 5) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class SpoolFileReplaced(SanitizerError):
+    """spool.db on disk is no longer the file this process opened (deleted, moved or
+    replaced): a commit would land in a file no later start reopens, so it is refused."""
+
+    status = 503
+    code = "unavailable"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the spool file was deleted, moved or replaced while the proxy ran; restart the "
+            "proxy so it opens the spool again"
+        )

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from sanitizer.actions import ACTIONS
 from sanitizer.errors import PolicyError
 from sanitizer.keys import Key, load_key
 from sanitizer.policy.apply import Policy
@@ -67,7 +68,7 @@ def policy_from_text(
         keys: dict[str, Key] = {
             name: load_key(name, ref, environ=environ) for name, ref in spec.keys.items()
         }
-        return compile_policy(spec, keys)
+        return compile_policy(spec, keys, ACTIONS)
     except PolicyError as exc:
         raise exc.located(source=source) from None
 

@@ -15,13 +15,9 @@ from pathlib import Path
 import httpx
 
 from sanitizer import jsonio
-from sanitizer.errors import SanitizerError
+from sanitizer.errors import SendError
 
 PREFIX = "NAGIOS_"
-
-
-class SendError(SanitizerError):
-    """The alert could not be handed to the proxy; the message is one line for Nagios' log."""
 
 
 def alert_from_environment(environ: Mapping[str, str]) -> dict[str, str]:

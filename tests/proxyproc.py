@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,12 +45,14 @@ class ProxyProcess:
             "authorization": f"Bearer {INBOUND_TOKEN}",
             **headers,
         }
-        return httpx.post(
-            f"{self.url}/v1/alerts/{route}", content=body, headers=all_headers, timeout=10
-        )
+        with self.died_explained():
+            return httpx.post(
+                f"{self.url}/v1/alerts/{route}", content=body, headers=all_headers, timeout=10
+            )
 
     def metric(self, name: str, **labels: str) -> float:
-        text = httpx.get(f"{self.url}/metrics", timeout=5).text
+        with self.died_explained():
+            text = httpx.get(f"{self.url}/metrics", timeout=5).text
         total = 0.0
         for line in text.splitlines():
             if not line.startswith(name + "{") and not line.startswith(name + " "):
@@ -56,6 +60,24 @@ class ProxyProcess:
             if all(f'{k}="{v}"' in line for k, v in labels.items()):
                 total += float(line.rsplit(" ", 1)[1])
         return total
+
+    @contextlib.contextmanager
+    def died_explained(self) -> Iterator[None]:
+        """A request that cannot connect because the proxy has exited fails with how it
+        ended (its exit status or the signal, e.g. SIGBUS) and its log, not a bare
+        ConnectError."""
+        try:
+            yield
+        except httpx.TransportError as exc:
+            if self.process.poll() is None:
+                raise
+            raise RuntimeError(f"the proxy {self._ended()}:\n{self.log()}") from exc
+
+    def _ended(self) -> str:
+        code = self.process.returncode
+        if code is not None and code < 0:
+            return f"was killed by {signal.Signals(-code).name}"
+        return f"exited with status {code}"
 
     def send_signal(self, signum: int) -> None:
         self.process.send_signal(signum)

@@ -262,7 +262,10 @@ class StandIn:
     def requests(self) -> list[dict[str, Any]]:
         """Every recorded request so far, oldest first; `headers` as a lower-case dict."""
         entries = []
-        for line in self.record.read_text(encoding="utf-8").splitlines():
+        text = self.record.read_text(encoding="utf-8")
+        # The stand-in may be writing a record right now: one without its newline yet is not
+        # complete, and is read on a later call.
+        for line in text[: text.rfind("\n") + 1].splitlines():
             if line.strip():
                 entry = json.loads(line)
                 entry["headers"] = {k.lower(): v for k, v in entry["headers"]}

@@ -38,7 +38,8 @@ from sanitizer.proxy import app as app_module
 from sanitizer.proxy.config import load_settings
 from sanitizer.proxy.runtime import build_runtime
 from sanitizer.proxy.spool import SpooledAlert
-from sanitizer.proxy.upstreams import HttpOptions, VictorOpsUpstream
+from sanitizer.proxy.upstreams import HttpOptions
+from sanitizer.proxy.upstreams.victorops import VictorOpsUpstream
 from tests.proxyproc import (
     INBOUND_TOKEN,
     PSEUDONYM_KEY,

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from sanitizer.proxy.upstreams import wait_for_captured
+from tests.capture import wait_for_captured
 from tests.proxyproc import INBOUND_TOKEN, ROOT, environment, free_port, start_proxy
 
 NAGIOS_ENV = {

@@ -21,12 +21,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sanitizer import jsonio
-from sanitizer.contracts import VICTOROPS_MESSAGE_TYPES, check_policy_against, contract_for
 from sanitizer.detectors import DETECTORS, find_ipv4, find_ipv6
 from sanitizer.errors import Refusal
 from sanitizer.loader import load_policy
 from sanitizer.policy.apply import Policy
 from sanitizer.policytest import run_test_files
+from sanitizer.proxy.upstreams import check_policy_against, contract_for
+from sanitizer.proxy.upstreams.victorops import MESSAGE_TYPES as VICTOROPS_MESSAGE_TYPES
 from tests.strategies import addresses
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from sanitizer.actions.addresses import build_mask_ip
-from sanitizer.actions.base import BuildContext, Effect, Options
 from sanitizer.actions.expect import build_expect
 from sanitizer.actions.pseudonyms import build_hash, build_tokenize
 from sanitizer.actions.scrub import build_scrub
@@ -18,18 +14,9 @@ from sanitizer.actions.structure import (
     build_set,
     build_truncate,
 )
-from sanitizer.policy.schema import RuleSpec
+from sanitizer.policy.building import ActionKind
 
-Builder = Callable[[RuleSpec, Options, BuildContext], Effect]
-
-
-@dataclass(frozen=True)
-class ActionKind:
-    build: Builder
-    selection: str  # "required": select/keys must be given; "optional": none means every
-    #                  string; "own": the action reads `select` itself as one plain path
-
-
+# Handed to `compile_policy` by whoever builds policies (`sanitizer.loader`).
 ACTIONS: dict[str, ActionKind] = {
     "drop": ActionKind(build_drop, "required"),
     "allow": ActionKind(build_allow, "required"),

@@ -38,8 +38,8 @@ import ipaddress
 from collections import OrderedDict
 from typing import Any
 
-from sanitizer.actions.base import BuildContext, Effect, Options, RewriteStrings, scan_numbers
-from sanitizer.cryptopan import CryptoPAn
+from sanitizer.actions.base import RewriteStrings, scan_numbers
+from sanitizer.actions.cryptopan import CryptoPAn
 from sanitizer.detectors.network import (
     DASHED,
     DOTTED,
@@ -51,11 +51,18 @@ from sanitizer.detectors.network import (
 )
 from sanitizer.detectors.normalize import normalize
 from sanitizer.errors import KeyLoadError, PolicyError
+from sanitizer.policy.building import BuildContext, Options
+from sanitizer.policy.effects import Effect
 from sanitizer.policy.schema import RuleSpec
 
 __all__ = ["MODES", "IpMasker", "build_mask_ip"]
 
 MODES = ("fixed", "truncate", "pseudonym")
+# What a rule or a caller leaves unsaid.
+_MODE = "fixed"
+_IPV4_PREFIX = 24
+_IPV6_PREFIX = 48
+_REPLACEMENT = "[IP]"
 _KEY_BYTES = 32
 _IPV4_FULL = (1 << 32) - 1
 _IPV6_FULL = (1 << 128) - 1
@@ -84,9 +91,9 @@ class IpMasker:
         mode: str,
         *,
         key: bytes | None = None,
-        ipv4_prefix: int = 24,
-        ipv6_prefix: int = 48,
-        replacement: str = "[IP]",
+        ipv4_prefix: int = _IPV4_PREFIX,
+        ipv6_prefix: int = _IPV6_PREFIX,
+        replacement: str = _REPLACEMENT,
     ) -> None:
         if mode not in MODES:
             raise PolicyError(
@@ -240,7 +247,7 @@ class IpMasker:
 def build_mask_ip(rule: RuleSpec, options: Options, context: BuildContext) -> Effect:
     """Options: mode (fixed | truncate | pseudonym, default fixed), key (pseudonym only),
     ipv4_prefix (0-32, default 24), ipv6_prefix (0-128, default 48), replacement."""
-    mode = options.get("mode", str, "fixed", describe=f"one of: {', '.join(MODES)}")
+    mode = options.get("mode", str, _MODE, describe=f"one of: {', '.join(MODES)}")
     if mode not in MODES:
         raise options.error(f"must be one of: {', '.join(MODES)} (got {mode!r})", field="mode")
     key = None
@@ -251,10 +258,10 @@ def build_mask_ip(rule: RuleSpec, options: Options, context: BuildContext) -> Ef
             f"is only used by mode 'pseudonym', not {mode!r}; remove it or change the mode",
             field="key",
         )
-    ipv4_prefix = options.get_int("ipv4_prefix", 24, 0, 32)
-    ipv6_prefix = options.get_int("ipv6_prefix", 48, 0, 128)
+    ipv4_prefix = options.get_int("ipv4_prefix", _IPV4_PREFIX, 0, 32)
+    ipv6_prefix = options.get_int("ipv6_prefix", _IPV6_PREFIX, 0, 128)
     replacement = options.get(
-        "replacement", str, "[IP]", describe="the text that replaces an address"
+        "replacement", str, _REPLACEMENT, describe="the text that replaces an address"
     )
     options.finish()
     try:

@@ -23,29 +23,26 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sanitizer.actions.base import BuildContext, Effect, Options, Report
 from sanitizer.errors import RuleFailed
+from sanitizer.policy.building import BuildContext, Options
+from sanitizer.policy.effects import Effect, Footprint, Report
 from sanitizer.policy.schema import RuleSpec
-from sanitizer.policy.tree import Path, delete_at, get_at
+from sanitizer.policy.tree import Path, delete_at, get_at, is_number
 
 __all__ = ["TYPES", "build_expect"]
 
 _DIGITS = re.compile(r"[0-9]{1,20}")
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 TYPES: dict[str, Callable[[Any], bool]] = {
     "string": lambda v: isinstance(v, str),
-    "number": _is_number,
+    "number": is_number,
     "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
     "boolean": lambda v: isinstance(v, bool),
     "null": lambda v: v is None,
     "object": lambda v: isinstance(v, dict),
     "array": lambda v: isinstance(v, list),
-    "scalar": lambda v: v is None or isinstance(v, str | bool) or _is_number(v),
+    "scalar": lambda v: v is None or isinstance(v, str | bool) or is_number(v),
     "digits": lambda v: isinstance(v, str) and _DIGITS.fullmatch(v) is not None,
 }
 
@@ -82,6 +79,13 @@ class Expect:
         for place in removed:
             report(place, 1)
         return doc
+
+    def footprint(self) -> Footprint:
+        """Nothing for sure: what it removes depends on the values the alert holds."""
+        return Footprint()
+
+    def describe(self) -> list[str]:
+        return []
 
 
 def build_expect(rule: RuleSpec, options: Options, context: BuildContext) -> Effect:

@@ -28,9 +28,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from sanitizer.actions.base import BuildContext, Effect, Options, RewriteStrings
+from sanitizer.actions.base import RewriteStrings
 from sanitizer.errors import TokenError
 from sanitizer.keys import Key
+from sanitizer.policy.building import BuildContext, Options
+from sanitizer.policy.effects import Effect
 from sanitizer.policy.schema import RuleSpec
 
 TOKEN_PREFIX = "tok"  # noqa: S105 - a format marker, not a secret
@@ -44,8 +46,8 @@ def _number_text(value: Any) -> str:
 @dataclass(frozen=True)
 class Hasher:
     key: Key = field(repr=False)
-    length: int = 16
-    with_key_id: bool = False
+    length: int
+    with_key_id: bool
 
     def __call__(self, text: str) -> tuple[str, int]:
         digest = hmac.digest(self.key.material, text.encode("utf-8"), "sha256").hex()

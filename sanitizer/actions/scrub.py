@@ -14,10 +14,12 @@ the scrubbed string; any other number is left as it is.
 
 from __future__ import annotations
 
-from sanitizer.actions.base import BuildContext, Effect, Options, RewriteStrings, scan_numbers
+from sanitizer.actions.base import REDACTED, RewriteStrings, scan_numbers
 from sanitizer.detectors import DETECTORS, Detector, Scrubber
 from sanitizer.detectors.hostnames import hostname_detector
 from sanitizer.errors import PolicyError
+from sanitizer.policy.building import BuildContext, Options
+from sanitizer.policy.effects import Effect
 from sanitizer.policy.regex import PolicyRegex
 from sanitizer.policy.schema import RuleSpec, compile_regex
 
@@ -49,7 +51,7 @@ def build_scrub(rule: RuleSpec, options: Options, context: BuildContext) -> Effe
     names = options.get(
         "detectors", list, None, describe=f"a list of detector names from: {', '.join(DETECTORS)}"
     )
-    label = options.get("label", str, "[REDACTED]", describe="the text that replaces a match")
+    label = options.get("label", str, REDACTED, describe="the text that replaces a match")
     patterns = compile_patterns(options, label)
     key = context.key(options).material if options.has("key") else None
     options.finish()
@@ -71,5 +73,9 @@ def build_scrub(rule: RuleSpec, options: Options, context: BuildContext) -> Effe
     # need no scan when they turn up as keys.
     unchanged = frozenset(key for key in context.policy_keys if not scrubber(key)[1])
     return RewriteStrings(
-        scrubber, scalars=scan_numbers(scrubber), keys_too=True, skip_keys=unchanged
+        scrubber,
+        scalars=scan_numbers(scrubber),
+        keys_too=True,
+        skip_keys=unchanged,
+        details=(f"detectors: {', '.join(scrubber.names)}",),
     )

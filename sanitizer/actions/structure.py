@@ -16,9 +16,12 @@ from typing import Any
 
 import jmespath.exceptions
 
-from sanitizer.actions.base import REQUIRED, BuildContext, Effect, Options, Report, RewriteStrings
-from sanitizer.policy.places import ExpressionTooDeep, compile_expression, compile_selector
+from sanitizer.actions.base import REDACTED, RewriteStrings
+from sanitizer.policy.building import REQUIRED, BuildContext, Options
+from sanitizer.policy.effects import UNKNOWN, Effect, Footprint, Report
+from sanitizer.policy.expressions import ExpressionTooDeep, compile_expression
 from sanitizer.policy.schema import RuleSpec
+from sanitizer.policy.selectors import compile_selector
 from sanitizer.policy.tree import Path, copy_json, delete_at, get_at, keep_only, prune, set_at
 
 _JSON_SCALARS = (str, int, float, bool, type(None))
@@ -61,12 +64,24 @@ class Drop:
             report(place, 1)
         return doc
 
+    def footprint(self) -> Footprint:
+        return Footprint(removes="selected")
+
+    def describe(self) -> list[str]:
+        return []
+
 
 @dataclass(frozen=True)
 class Allow:
     def __call__(self, doc: Any, places: list[Path] | None, report: Report) -> Any:
         assert places is not None
         return keep_only(doc, places, on_removed=report)
+
+    def footprint(self) -> Footprint:
+        return Footprint(removes="unselected")
+
+    def describe(self) -> list[str]:
+        return []
 
 
 @dataclass(frozen=True)
@@ -84,12 +99,18 @@ class Redact:
     def _text(self, _: str) -> tuple[Any, int]:
         return copy_json(self.replacement), 1
 
+    def footprint(self) -> Footprint:
+        return Footprint(fills=isinstance(self.replacement, dict | list))
+
+    def describe(self) -> list[str]:
+        return []
+
 
 @dataclass(frozen=True)
 class SetValue:
     path: Path
-    value: Any = None
-    expr: Callable[[Any], Any] | None = None  # the compiled `expr:`, or None with `value`
+    value: Any  # the constant written, unless `expr` is given
+    expr: Callable[[Any], Any] | None  # the compiled `expr:`, or None with `value`
 
     def __call__(self, doc: Any, places: list[Path] | None, report: Report) -> Any:
         if self.expr is None:
@@ -104,6 +125,12 @@ class SetValue:
         if before != new:
             report(self.path, 1)
         return doc
+
+    def footprint(self) -> Footprint:
+        return Footprint(writes=self.path, value=UNKNOWN if self.expr else self.value)
+
+    def describe(self) -> list[str]:
+        return []
 
 
 @dataclass(frozen=True)
@@ -120,6 +147,12 @@ class Rename:
         doc = set_at(doc, self.target, value, create=True)
         report(self.target, 1)
         return doc
+
+    def footprint(self) -> Footprint:
+        return Footprint(writes=self.target, moves=self.source)
+
+    def describe(self) -> list[str]:
+        return []
 
 
 @dataclass(frozen=True)
@@ -145,7 +178,7 @@ def build_allow(rule: RuleSpec, options: Options, context: BuildContext) -> Effe
 
 
 def build_redact(rule: RuleSpec, options: Options, context: BuildContext) -> Effect:
-    replacement = _json_value(options, "with", "[REDACTED]")
+    replacement = _json_value(options, "with", REDACTED)
     options.finish()
     return Redact(replacement)
 
@@ -157,7 +190,7 @@ def build_set(rule: RuleSpec, options: Options, context: BuildContext) -> Effect
     if options.has("value"):
         value = _json_value(options, "value", None)
         options.finish()
-        return SetValue(path, value=value)
+        return SetValue(path, value=value, expr=None)
     source = options.get("expr", str, describe="a JMESPath expression over the payload")
     try:
         compiled = compile_expression(source)
@@ -170,7 +203,7 @@ def build_set(rule: RuleSpec, options: Options, context: BuildContext) -> Effect
             field="expr",
         ) from None
     options.finish()
-    return SetValue(path, expr=compiled)
+    return SetValue(path, value=None, expr=compiled)
 
 
 def build_rename(rule: RuleSpec, options: Options, context: BuildContext) -> Effect:

@@ -1,8 +1,9 @@
 """Find sensitive things inside free text: addresses, e-mails, phone numbers, secrets.
 
-One module per family (`personal`, `network`, `credentials`, `vendor_tokens`,
-`assignments`, `hostnames`), each exporting its `Detector` records; `registry` names them
-all; `scrubber` replaces what they find with labels.
+One module or package per family (`personal/`, `network`, `credentials`, `vendor_tokens`,
+`assignments/`, `hostnames`), each exporting its `Detector` records; `registry` names them
+all in precedence order; `normalize` reads escaped text; `prefilter` decides in one pass
+which detectors can match a text; `scrubber` replaces what they find with labels.
 
 Regular expressions only *find candidates*; anything with a checkable structure is then
 checked (IP addresses with `ipaddress`-compatible rules, card numbers with Luhn). Every

@@ -12,8 +12,9 @@ Two questions about every place a rule looks for (each `select`, a `rename`'s so
   so that running the real `Policy.apply` records, for the document each rule saw, whether
   the rule ran (its `when` held) and which of its selectors found at least one place.
 
-Every rule's effect is read through `footprint`: what it removes, writes or moves. Findings
-name rules and selectors (policy text), never a payload value.
+Every rule's effect is read through `footprint`: what it removes, writes or moves, as the
+effect itself answers it. Findings name rules and selectors (policy text), never a payload
+value.
 """
 
 from __future__ import annotations
@@ -24,11 +25,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sanitizer.policy.apply import CompiledRule, Policy
-from sanitizer.policy.places import Pattern, Selector, Step, Wildcard, format_path
+from sanitizer.policy.effects import UNKNOWN, Effect, Footprint, Report
 from sanitizer.policy.regex import PolicyRegex
+from sanitizer.policy.selectors import Pattern, Selector, Step, Wildcard, format_path
 from sanitizer.policy.tree import Path, get_at
 
 __all__ = [
+    "UNKNOWN",
     "Coverage",
     "Finding",
     "Footprint",
@@ -40,59 +43,19 @@ __all__ = [
 ]
 
 _MISSING = object()
-UNKNOWN = object()  # `Footprint.value` when what is written depends on the alert
 
 
 # ------------------------------------------------------------------------------ footprints
 
 
-@dataclass(frozen=True)
-class Footprint:
-    """What a rule does to the document's shape, whatever the alert holds.
-
-    removes   "unselected" (everything but its places: allow), "selected" (its places:
-              drop), or "" (it removes nothing, it rewrites values in place)
-    writes    the one path it writes and may create (`set`, a `rename` target), or None
-    value     the constant written at `writes` (`set` `value:`), else `UNKNOWN`
-    moves     the path it moves away from (a `rename` source), or None
-    fills     whether it may write objects or lists at its places (`redact` with an object)
-    """
-
-    removes: str = ""
-    writes: Path | None = None
-    value: Any = UNKNOWN
-    moves: Path | None = None
-    fills: bool = False
-
-
 def footprint(rule: CompiledRule) -> Footprint:
-    """The rule's `Footprint`: asked of its effect when the effect can answer
-    (`effect.footprint()`), else read from the action and the effect's settings."""
-    ask = getattr(rule.effect, "footprint", None)
-    if callable(ask):
-        answer = ask()
-        if isinstance(answer, Footprint):
-            return answer
-    # Read by name: the concrete action classes stay out of this module, and a `_Recorder`
-    # forwards the settings of the effect it wraps.
-    effect: Any = rule.effect
-    if rule.action == "allow":
-        return Footprint(removes="unselected")
-    if rule.action == "drop":
-        return Footprint(removes="selected")
-    if rule.action == "set":
-        expr = getattr(effect, "expr", None)
-        return Footprint(writes=effect.path, value=UNKNOWN if expr else effect.value)
-    if rule.action == "rename":
-        return Footprint(writes=effect.target, moves=effect.source)
-    if rule.action == "redact":
-        return Footprint(fills=isinstance(getattr(effect, "replacement", None), dict | list))
-    return Footprint()
+    """What the rule does to the document's shape, as its effect answers it."""
+    return rule.effect.footprint()
 
 
 def _rewrites_keys(rule: CompiledRule) -> bool:
     """Whether the rule may rename object keys: a text rewrite over every string and key."""
-    return rule.locator is None and bool(getattr(rule.effect, "keys_too", False))
+    return rule.locator is None and footprint(rule).rewrites_keys
 
 
 # -------------------------------------------------------------------------------- patterns
@@ -384,13 +347,14 @@ class Coverage:
 
 @dataclass(frozen=True)
 class _Recorder:
-    """An effect that notes what its rule saw, then does exactly what the effect does."""
+    """An effect that notes what its rule saw, then does exactly what the effect does, and
+    answers for it."""
 
     coverage: Coverage
     index: int
-    effect: Any
+    effect: Effect
 
-    def __call__(self, doc: Any, places: Any, report: Any) -> Any:
+    def __call__(self, doc: Any, places: list[Path] | None, report: Report) -> Any:
         coverage, index = self.coverage, self.index
         coverage.ran[index] = True
         hits = coverage.hit[index]
@@ -399,7 +363,8 @@ class _Recorder:
                 hits[position] = True
         return self.effect(doc, places, report)
 
-    def __getattr__(self, name: str) -> Any:  # footprint and settings of the wrapped effect
-        if name == "effect":
-            raise AttributeError(name)
-        return getattr(self.effect, name)
+    def footprint(self) -> Footprint:
+        return self.effect.footprint()
+
+    def describe(self) -> list[str]:
+        return self.effect.describe()

@@ -13,15 +13,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sanitizer.actions.base import Effect
 from sanitizer.detectors import Scrubber
 from sanitizer.errors import GuardHit, Refusal, RuleFailed, SanitizerError
 from sanitizer.keys import Key
-from sanitizer.policy.places import Selector, format_path
+from sanitizer.policy.effects import Effect
+from sanitizer.policy.expressions import truthy
+from sanitizer.policy.memo import Memo
 from sanitizer.policy.regex import PolicyRegex
+from sanitizer.policy.selectors import Selector, format_path
 from sanitizer.policy.tree import Path, copy_json, prune
 
-_PATH_TEXT_CACHE = 4096  # audit texts of recent paths; alerts of one kind repeat their keys
+_PATH_TEXT_CACHE = 4096
 _KEY_VERDICT_CACHE = 4096
 _KEY_SET_CACHE = 256
 _CONTAINERS = frozenset({dict, list})
@@ -32,31 +34,29 @@ class KeyLocator:
     """Every value whose key, at any depth, the regex finds (a search, not a full match)."""
 
     pattern: PolicyRegex
-    _verdicts: dict[str, bool] = field(default_factory=dict, repr=False, compare=False)
-    # The matching keys of a whole object, by its key names in order: alerts of one kind
-    # send the same fields every time, so their top level is decided by one lookup.
-    _by_key_set: dict[tuple[str, ...], tuple[str, ...]] = field(
-        default_factory=dict, repr=False, compare=False
+    # Memos (see `Memo`): whether the regex finds a key, and the matching keys of a whole
+    # object by its key names in order: alerts of one kind send the same fields every time,
+    # so their top level is decided by one lookup.
+    _verdicts: Memo[str, bool] = field(
+        default_factory=lambda: Memo(_KEY_VERDICT_CACHE), init=False, repr=False, compare=False
+    )
+    _by_key_set: Memo[tuple[str, ...], tuple[str, ...]] = field(
+        default_factory=lambda: Memo(_KEY_SET_CACHE), init=False, repr=False, compare=False
     )
 
     def _learn(self, key: str) -> bool:
         """Whether the regex finds `key`, remembered: alerts of one kind repeat their keys."""
-        if len(self._verdicts) > _KEY_VERDICT_CACHE:
-            self._verdicts.clear()
-        verdict = self._verdicts[key] = self.pattern.search(key) is not None
-        return verdict
+        return self._verdicts.remember(key, self.pattern.search(key) is not None)
 
     def _matching(self, obj: dict[str, Any]) -> tuple[str, ...]:
         names = tuple(obj)
-        hits = self._by_key_set.get(names)
+        hits = self._by_key_set.entries.get(names)
         if hits is None:
-            verdicts = self._verdicts
-            hits = tuple(
+            verdicts = self._verdicts.entries
+            found = tuple(
                 key for key in names if (verdicts[key] if key in verdicts else self._learn(key))
             )
-            if len(self._by_key_set) > _KEY_SET_CACHE:
-                self._by_key_set.clear()
-            self._by_key_set[names] = hits
+            hits = self._by_key_set.remember(names, found)
         return hits
 
     def find(self, doc: Any) -> list[Path]:
@@ -82,23 +82,32 @@ class KeyLocator:
 
 @dataclass(frozen=True)
 class Locator:
-    """The union of a rule's `select` expressions and its `keys` regex."""
+    """The union of a rule's `select` expressions and its `keys` regex; built by `of`."""
 
     selectors: tuple[Selector, ...]
     keys: KeyLocator | None
     # When every selector is one plain top-level field (`HOSTNAME`), their places without
     # duplicates, in order: found by dict lookups, which is what most rules select.
-    _fields: tuple[Path, ...] | None = field(default=None, init=False, repr=False, compare=False)
+    fields: tuple[Path, ...] | None = field(repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        paths = [selector.static_path for selector in self.selectors]
-        if self.keys is None and all(
+    @classmethod
+    def of(cls, selectors: tuple[Selector, ...], keys: KeyLocator | None) -> Locator:
+        paths = [selector.static_path for selector in selectors]
+        plain = keys is None and all(
             path is not None and len(path) == 1 and isinstance(path[0], str) for path in paths
-        ):
-            object.__setattr__(self, "_fields", tuple(dict.fromkeys(paths)))
+        )
+        fields = tuple(path for path in dict.fromkeys(paths) if path is not None)
+        return cls(selectors, keys, fields if plain else None)
+
+    def describe(self) -> list[str]:
+        """Its selectors as written, then its keys regex as `keys /regex/`."""
+        where = [selector.expression for selector in self.selectors]
+        if self.keys is not None:
+            where.append(f"keys /{self.keys.pattern.pattern}/")
+        return where
 
     def find(self, doc: Any) -> list[Path]:
-        fields = self._fields
+        fields = self.fields
         if fields is not None:
             if not isinstance(doc, dict):
                 return []
@@ -120,6 +129,21 @@ class CompiledRule:
     locator: Locator | None  # None: the action works on every string, or reads its own path
     when: Callable[[Any], Any] | None  # the compiled `when:` condition
     effect: Effect
+
+    def describe(self) -> list[str]:
+        """The rule as a summary shows it: first where it works (its selectors and `keys`
+        regex, `its own path` for an effect that writes a path of its own, else `every
+        string`), marked `(conditional)` when it has a `when:`; then what its effect says
+        about its settings (`detectors: email, ipv4`)."""
+        if self.locator is not None:
+            scope = ", ".join(self.locator.describe())
+        elif self.effect.footprint().writes is not None:
+            scope = "its own path"
+        else:
+            scope = "every string"
+        if self.when is not None:
+            scope += "  (conditional)"
+        return [scope, *self.effect.describe()]
 
 
 class AuditEntry(NamedTuple):
@@ -148,15 +172,6 @@ class Sanitized:
         for entry in self.audit:
             hits[entry.rule] = hits.get(entry.rule, 0) + entry.count
         return hits
-
-
-def _truthy(value: Any) -> bool:
-    """JMESPath truthiness: false, null and empty strings, lists and objects are false."""
-    if value is None or value is False:
-        return False
-    if isinstance(value, str | list | dict):
-        return len(value) > 0
-    return True
 
 
 def _walk_text(doc: Any) -> Iterator[tuple[Path, str]]:
@@ -191,8 +206,11 @@ class Policy:
     shown_keys: frozenset[str]
     keys: tuple[Key, ...] = field(repr=False)
     # Keys the policy names in which the guard finds nothing: not scanned again per alert.
-    guard_clean_keys: frozenset[str] = frozenset()
-    _path_texts: dict[Path, str] = field(default_factory=dict, repr=False, compare=False)
+    guard_clean_keys: frozenset[str]
+    # Audit texts of recent paths, a memo (see `Memo`): alerts of one kind repeat their keys.
+    _path_texts: Memo[Path, str] = field(
+        default_factory=lambda: Memo(_PATH_TEXT_CACHE), init=False, repr=False, compare=False
+    )
 
     def __repr__(self) -> str:
         return f"Policy(name={self.name!r}, rules={len(self.rules)})"
@@ -201,23 +219,22 @@ class Policy:
         """Sanitize one alert, or raise `Refusal` (never anything else, never a partial result)."""
         work = copy_json(doc)
         counts: dict[tuple[str, str, str], int] = {}
-        texts = self._path_texts
+        texts = self._path_texts.entries
+        remember = self._path_texts.remember
         shown = self.shown_keys
         rule: CompiledRule  # the rule being applied: `report` reads it when called
 
         def report(path: Path, count: int) -> None:
             text = texts.get(path)
             if text is None:
-                if len(texts) > _PATH_TEXT_CACHE:
-                    texts.clear()
-                text = texts[path] = format_path(path, shown)
+                text = remember(path, format_path(path, shown))
             entry = (rule.id, rule.action, text)
             counts[entry] = counts.get(entry, 0) + count
 
         for rule in self.rules:
             failure = None
             try:
-                if rule.when is None or _truthy(rule.when(work)):
+                if rule.when is None or truthy(rule.when(work)):
                     places = None if rule.locator is None else rule.locator.find(work)
                     work = rule.effect(work, places, report)
             except Refusal:

@@ -12,15 +12,15 @@ from typing import Any
 
 import jmespath.exceptions
 
-from sanitizer.actions import ACTIONS
-from sanitizer.actions.base import BuildContext, Options
 from sanitizer.detectors import DETECTORS, Scrubber
 from sanitizer.detectors.hostnames import hostname_detector
 from sanitizer.errors import PolicyError
 from sanitizer.keys import Key
 from sanitizer.policy.apply import CompiledRule, KeyLocator, Locator, Policy
-from sanitizer.policy.places import ExpressionTooDeep, compile_expression, compile_selector
+from sanitizer.policy.building import ActionKind, BuildContext, Options, Selection
+from sanitizer.policy.expressions import ExpressionTooDeep, compile_expression
 from sanitizer.policy.schema import PolicySpec, RuleSpec, compile_regex
+from sanitizer.policy.selectors import compile_selector
 
 
 def _compile_when(rule: RuleSpec) -> Callable[[Any], Any] | None:
@@ -39,7 +39,7 @@ def _compile_when(rule: RuleSpec) -> Callable[[Any], Any] | None:
         ) from None
 
 
-def _compile_locator(rule: RuleSpec, selection: str) -> Locator | None:
+def _compile_locator(rule: RuleSpec, selection: Selection) -> Locator | None:
     if selection == "own":
         return None
     if not rule.select and rule.keys is None:
@@ -61,14 +61,16 @@ def _compile_locator(rule: RuleSpec, selection: str) -> Locator | None:
     key_locator = None
     if rule.keys is not None:
         key_locator = KeyLocator(compile_regex(rule.keys, rule=rule.id, field="keys"))
-    return Locator(tuple(selectors), key_locator)
+    return Locator.of(tuple(selectors), key_locator)
 
 
-def _compile_rule(rule: RuleSpec, context: BuildContext) -> CompiledRule:
-    kind = ACTIONS.get(rule.action)
+def _compile_rule(
+    rule: RuleSpec, context: BuildContext, actions: Mapping[str, ActionKind]
+) -> CompiledRule:
+    kind = actions.get(rule.action)
     if kind is None:
         raise PolicyError(
-            f"unknown action; choose one of: {', '.join(sorted(ACTIONS))}",
+            f"unknown action; choose one of: {', '.join(sorted(actions))}",
             rule=rule.id,
             field="action",
         )
@@ -124,8 +126,11 @@ def _shown_keys(spec: PolicySpec) -> frozenset[str]:
     return frozenset(shown)
 
 
-def compile_policy(spec: PolicySpec, keys: Mapping[str, Key]) -> Policy:
-    """Build the policy. `keys` holds the loaded material for every key `spec` declares."""
+def compile_policy(
+    spec: PolicySpec, keys: Mapping[str, Key], actions: Mapping[str, ActionKind]
+) -> Policy:
+    """Build the policy. `keys` holds the loaded material for every key `spec` declares;
+    `actions` is the registry rules name their actions from (`sanitizer.actions.ACTIONS`)."""
     missing = sorted(set(spec.keys) - set(keys))
     if missing:
         raise PolicyError(
@@ -136,7 +141,7 @@ def compile_policy(spec: PolicySpec, keys: Mapping[str, Key]) -> Policy:
     context = BuildContext(
         keys=dict(keys), internal_domains=spec.internal_domains, policy_keys=shown_keys
     )
-    rules = [_compile_rule(rule, context) for rule in spec.rules]
+    rules = [_compile_rule(rule, context, actions) for rule in spec.rules]
     guard_names = _guard_names(spec.guard)
     guard = _compile_guard(guard_names, spec.internal_domains)
     return Policy(

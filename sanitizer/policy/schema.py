@@ -41,7 +41,7 @@ class PolicySpec:
     keys: Mapping[str, SecretRef]
     rules: tuple[RuleSpec, ...]
     guard: tuple[str, ...]
-    internal_domains: tuple[str, ...] = ()
+    internal_domains: tuple[str, ...]
 
 
 def compile_regex(source: str, *, rule: str | None, field: str) -> PolicyRegex:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sanitizer.errors import SanitizerError
+from sanitizer.errors import KeyCollision
 
 Path = tuple[str | int, ...]
 _MISSING = object()
@@ -172,9 +172,9 @@ def rewrite_strings(
     fn: Callable[[str], tuple[str, int]],
     report: Callable[[Path, int], None],
     *,
-    keys_too: bool = False,
-    scalars: Callable[[Any], tuple[Any, int]] | None = None,
-    skip_keys: frozenset[str] = frozenset(),
+    keys_too: bool,
+    scalars: Callable[[Any], tuple[Any, int]] | None,
+    skip_keys: frozenset[str],
 ) -> Any:
     """Apply `fn` to every string at or under `value`, in place where possible.
 
@@ -187,7 +187,7 @@ def rewrite_strings(
         """A string or number rewritten (reported at `at`), or `item` itself."""
         if isinstance(item, str):
             new, count = fn(item)
-        elif scalars is not None and _is_number(item):
+        elif scalars is not None and is_number(item):
             new, count = scalars(item)
         else:
             return item
@@ -252,18 +252,9 @@ def rewrite_strings(
 _SKIPPED = frozenset({bool, type(None)})
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
+    """A JSON number: an int or a float, not a boolean."""
     return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-class KeyCollision(SanitizerError):
-    """Two keys of one object became equal after rewriting; merging would lose one silently."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "two keys of one object became equal after rewriting them; select the values "
-            "instead of rewriting keys, or drop the object"
-        )
 
 
 def _rename_keys(obj: dict[str, Any], renames: dict[str, str]) -> dict[str, Any]:

@@ -25,11 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sanitizer.errors import ConfigError, PolicyError
+from sanitizer.errors import ConfigError, LoadError, PolicyError
 from sanitizer.jsonio import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH
 from sanitizer.keys import parse_secret_ref, read_secret
 from sanitizer.loader import load_policy, read_yaml
 from sanitizer.policy.apply import Policy
+from sanitizer.proxy.upstreams import DEFAULT_MARKER, UPSTREAM_TYPES
 
 _ROUTE_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 _TOP_LEVEL = ("listen", "spool", "limits", "delivery", "routes")
@@ -60,7 +61,7 @@ class RouteSettings:
     upstream: Mapping[str, Any] = field(repr=False)
     on_refusal: str = "drop"
     contract_truncate: bool = True
-    contract_marker: str = "…"
+    contract_marker: str = DEFAULT_MARKER
 
 
 @dataclass(frozen=True)
@@ -110,8 +111,8 @@ def _credentials(raw: Any, route: str, environ: Mapping[str, str]) -> tuple[byte
         try:
             ref = parse_secret_ref(item, what=what)
             token = read_secret(ref, what=what, environ=environ)
-        except PolicyError as exc:
-            raise ConfigError(exc.problem, field=f"{where}[{index}]") from None
+        except LoadError as exc:
+            raise exc.located(field=f"{where}[{index}]") from None
         if len(token) < 16:
             raise ConfigError(
                 f"{what} is shorter than 16 characters; use a long random token, e.g. "
@@ -147,7 +148,7 @@ def _route(name: Any, raw: Any, base: Path, environ: Mapping[str, str]) -> Route
     upstream = raw.get("upstream")
     if not isinstance(upstream, Mapping) or "type" not in upstream:
         raise ConfigError(
-            "needs a mapping with a 'type' (victorops, webhook, bigpanda, pagerduty, capture)",
+            f"needs a mapping with a 'type' ({', '.join(UPSTREAM_TYPES)})",
             field=f"{where}.upstream",
         )
     on_refusal = raw.get("on_refusal", "drop")
@@ -160,7 +161,7 @@ def _route(name: Any, raw: Any, base: Path, environ: Mapping[str, str]) -> Route
             field=f"{where}.contract",
         )
     truncate = contract.get("truncate", True)
-    marker = contract.get("marker", "…")
+    marker = contract.get("marker", DEFAULT_MARKER)
     if not isinstance(truncate, bool) or not isinstance(marker, str):
         raise ConfigError(
             "truncate must be true or false and marker a string", field=f"{where}.contract"
@@ -263,5 +264,5 @@ def load_settings(path: str | Path, *, environ: Mapping[str, str] | None = None)
         return settings_from_mapping(
             doc, base=Path(path).resolve().parent, source=source, environ=environ
         )
-    except PolicyError as exc:
-        raise ConfigError(exc.problem, field=exc.field, source=source) from None
+    except LoadError as exc:
+        raise exc.located(source=source) from None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
 
 from sanitizer.keys import generate_key
@@ -18,11 +19,13 @@ from sanitizer.proxy.config import Settings, settings_from_mapping
 
 
 def rules_dir() -> Path:
-    """Where the shipped policies are: `SANITIZER_RULES_DIR`, else the checkout's `rules/`."""
+    """Where the shipped policies are: `SANITIZER_RULES_DIR`, else the package `sanitizer.rules`
+    installed with the proxy (in an editable install, the checkout's `rules/`)."""
     configured = os.environ.get("SANITIZER_RULES_DIR")
     if configured:
         return Path(configured)
-    return Path(__file__).resolve().parents[2] / "rules"
+    # Installs unpack the wheel, so the package is a folder of files (policies load by path).
+    return Path(str(resources.files("sanitizer.rules")))
 
 
 def _secret_file(path: Path) -> str:

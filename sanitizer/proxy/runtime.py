@@ -11,10 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sanitizer.contracts import Contract, contract_for
 from sanitizer.policy.apply import Policy
 from sanitizer.proxy.config import RouteSettings, Settings
-from sanitizer.proxy.upstreams import Upstream, build_upstream
+from sanitizer.proxy.upstreams import Contract, Upstream, build_upstream, contract_for
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,10 @@ from sanitizer.proxy.config import Settings
 from sanitizer.proxy.delivery import Deliverer, RetryPolicy
 from sanitizer.proxy.logs import loop_exception_handler
 from sanitizer.proxy.metrics import DeliveryMetrics, Metrics
-from sanitizer.proxy.notices import RefusalNotices
 from sanitizer.proxy.protocol import with_header_timeout
 from sanitizer.proxy.runtime import Runtime, build_runtime
 from sanitizer.proxy.spool import Spool
+from sanitizer.proxy.upstreams import RefusalNotices
 
 log = logging.getLogger("sanitizer.server")
 

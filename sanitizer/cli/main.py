@@ -1,0 +1,242 @@
+"""The argument parser: every command, its options and an example, and `main`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from sanitizer import __version__, jsonio
+from sanitizer.cli.authoring import cmd_apply, cmd_check, cmd_keygen, cmd_reveal, cmd_test
+from sanitizer.cli.exits import EXIT_OK, EXIT_USAGE, fail
+from sanitizer.cli.running import cmd_demo, cmd_send, cmd_serve, cmd_spool
+from sanitizer.detectors import DETECTORS
+from sanitizer.errors import SanitizerError
+from sanitizer.proxy.upstreams import CONTRACT_TYPES
+
+_MAIN_EPILOG = """\
+examples:
+  sanitizer keygen > pseudonym.key
+  SANITIZER_KEY_PSEUDONYM=$(cat pseudonym.key) sanitizer check rules/nagios.yaml
+  sanitizer apply rules/nagios.yaml alert.json --audit
+  sanitizer serve                      # the proxy on 127.0.0.1:8080, bundled Nagios policy
+
+Each command has its own --help with an example.
+"""
+
+
+def _command(
+    sub: argparse._SubParsersAction,
+    name: str,
+    handler: Callable[[argparse.Namespace], int],
+    summary: str,
+    example: str,
+) -> argparse.ArgumentParser:
+    parser = sub.add_parser(
+        name,
+        help=summary,
+        description=summary,
+        epilog=f"example:\n{example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sanitizer",
+        description="Sanitize monitoring alerts inside your network before they reach an "
+        "incident-management SaaS.",
+        epilog=_MAIN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    check = _command(
+        sub,
+        "check",
+        cmd_check,
+        "Validate a policy and print a summary of its rules (keys must be resolvable).",
+        "  SANITIZER_KEY_PSEUDONYM=$(sanitizer keygen) sanitizer check rules/nagios.yaml "
+        "--upstream victorops",
+    )
+    check.epilog = (
+        (check.epilog or "")
+        + "\n\nbuilt-in detectors (scrub detectors:, guard:):\n"
+        + ("\n".join(f"  {d.name:<18} {d.label:<17} {d.summary}" for d in DETECTORS.values()))
+    )
+    check.add_argument("policy", metavar="POLICY", help="policy YAML file")
+    check.add_argument(
+        "--upstream",
+        choices=CONTRACT_TYPES,
+        help="also warn when the policy can never produce a field this upstream requires",
+    )
+    check.add_argument(
+        "--tests",
+        metavar="PATH",
+        action="append",
+        help="policy test files (or folders of them) to run, to warn about selectors no case "
+        "reaches (repeatable; default: the files in tests/ beside the policy that name it)",
+    )
+    check.add_argument("--strict", action="store_true", help="exit 1 when there is any warning")
+
+    test = _command(
+        sub,
+        "test",
+        cmd_test,
+        "Run policy test files (YAML: a policy path relative to the file, cases with an "
+        "input alert and expectations). Prints a diff per failing case; exits 1 on any "
+        "failure. Directories are searched for *.yaml.",
+        "  sanitizer test rules/tests/\n  sanitizer test my-policy.tests.yaml",
+    )
+    test.add_argument("paths", metavar="PATH", nargs="+", help="test files or directories")
+    test.add_argument(
+        "--strict",
+        action="store_true",
+        help="also fail when a rule never ran or a selector never matched in any case",
+    )
+
+    apply = _command(
+        sub,
+        "apply",
+        cmd_apply,
+        "Sanitize one JSON alert and print the result. On any refusal stdout stays empty "
+        "and the exit code is 1 (2 for bad input or a bad policy).",
+        "  sanitizer apply rules/nagios.yaml alert.json --audit --pretty\n"
+        "  curl -s ... | sanitizer apply rules/strict.yaml -",
+    )
+    apply.add_argument("policy", metavar="POLICY", help="policy YAML file")
+    apply.add_argument(
+        "input", metavar="FILE", nargs="?", default="-", help="JSON alert file, or - for stdin"
+    )
+    apply.add_argument(
+        "--upstream",
+        choices=CONTRACT_TYPES,
+        help="then check this receiver's contract, as the proxy does; a refusal exits 1",
+    )
+    apply.add_argument("--audit", action="store_true", help="print audit records to stderr")
+    apply.add_argument("--pretty", action="store_true", help="indent the output")
+    apply.add_argument(
+        "--max-depth", type=int, default=jsonio.DEFAULT_MAX_DEPTH, help="nesting limit (64)"
+    )
+    apply.add_argument(
+        "--max-bytes", type=int, default=jsonio.DEFAULT_MAX_BYTES, help="size limit (1 MiB)"
+    )
+
+    _command(
+        sub,
+        "keygen",
+        cmd_keygen,
+        "Print a new random 32-byte key in base64, for a policy's 'keys:' section.",
+        "  sanitizer keygen > /run/secrets/pseudonym-key && chmod 600 /run/secrets/pseudonym-key",
+    )
+
+    reveal = _command(
+        sub,
+        "reveal",
+        cmd_reveal,
+        "Turn tokens made by a 'tokenize' rule back into their original values, with the "
+        "policy's keys. For people inside the network only.",
+        "  sanitizer reveal rules/mine.yaml tok:1a2b3c4d:q83vEjRW...",
+    )
+    reveal.add_argument("policy", metavar="POLICY", help="policy YAML file")
+    reveal.add_argument(
+        "tokens", metavar="TOKEN", nargs="*", help="tokens; read one per line from stdin if none"
+    )
+
+    serve = _command(
+        sub,
+        "serve",
+        cmd_serve,
+        "Run the proxy. Without --config: 127.0.0.1:8080, the bundled Nagios policy, and a "
+        "capture upstream that writes sanitized alerts to ./var/captured.jsonl. "
+        "SIGHUP reloads the config (a config that fails validation is refused and the old one "
+        "keeps serving); SIGTERM drains and stops. Environment overrides: "
+        "SANITIZER_LISTEN_HOST, SANITIZER_LISTEN_PORT, SANITIZER_SPOOL_PATH.",
+        "  sanitizer serve                                  # bundled default\n"
+        "  sanitizer serve --config /etc/sanitizer/config.yaml --check\n"
+        "  sanitizer serve --config /etc/sanitizer/config.yaml",
+    )
+    serve.add_argument("--config", metavar="FILE", help="proxy config YAML")
+    serve.add_argument("--check", action="store_true", help="validate the config and exit")
+    serve.add_argument("--host", help="listen address (overrides the config)")
+    serve.add_argument("--port", type=int, help="listen port (overrides the config)")
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
+    serve.add_argument(
+        "--loop", default="auto", choices=["auto", "asyncio", "uvloop"], help="event loop"
+    )
+    serve.add_argument(
+        "--http", default="auto", choices=["auto", "h11", "httptools"], help="HTTP parser"
+    )
+
+    _command(
+        sub,
+        "demo",
+        cmd_demo,
+        "Start the bundled default on a free port, post sample Nagios, VictorOps REST and "
+        "Logz.io alerts, print each as sent and as delivered with the audit, then stop.",
+        "  sanitizer demo",
+    )
+
+    send = _command(
+        sub,
+        "send",
+        cmd_send,
+        "Post one alert built from Nagios' NAGIOS_* environment macros (prefix stripped) to "
+        "the proxy, for a Nagios notification command. The token comes from --token-file or "
+        "SANITIZER_TOKEN, never from the command line. Exits 1 with a one-line reason when "
+        "the proxy refuses the alert or cannot be reached.",
+        "  sanitizer send --nagios-env http://127.0.0.1:8080/v1/alerts/nagios \\\n"
+        "      --token-file /etc/nagios/sanitizer.token",
+    )
+    send.add_argument(
+        "--nagios-env",
+        dest="url",
+        metavar="URL",
+        required=True,
+        help="the proxy's route URL, e.g. http://127.0.0.1:8080/v1/alerts/nagios",
+    )
+    send.add_argument("--token-file", metavar="FILE", help="file holding the route's token")
+    send.add_argument("--timeout", type=float, default=10.0, help="seconds (10)")
+    send.add_argument("--ca-bundle", metavar="FILE", help="CA bundle for an https proxy URL")
+
+    spool = _command(
+        sub,
+        "spool",
+        cmd_spool,
+        "Inspect and manage the spool's dead letters (alerts an upstream refused for good, "
+        "or that grew older than max_age). Bodies are never printed.",
+        "  sanitizer spool list --config /etc/sanitizer/config.yaml\n"
+        "  sanitizer spool retry --config /etc/sanitizer/config.yaml --id 0f3c...\n"
+        "  sanitizer spool purge --spool /var/lib/sanitizer/spool",
+    )
+    spool.add_argument("action", choices=["list", "retry", "purge"])
+    where = spool.add_mutually_exclusive_group()
+    where.add_argument("--config", metavar="FILE", help="take the spool path from this config")
+    where.add_argument("--spool", metavar="DIR", help="the spool directory")
+    spool.add_argument("--id", dest="ids", action="append", help="one alert id (repeatable)")
+    spool.add_argument("--limit", type=int, default=100, help="rows to list (100)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`sanitizer check ... | head`): stop quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except SanitizerError as exc:
+        fail(exc.message)
+    except Exception as exc:  # a last line of defence: one line, no trace, no values
+        fail(f"internal error ({type(exc).__name__}); please report it")

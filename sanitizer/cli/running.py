@@ -1,0 +1,108 @@
+"""Commands that run or feed the proxy: serve, spool, send, demo."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from sanitizer import jsonio
+from sanitizer.cli.exits import EXIT_OK, EXIT_REFUSED, fail
+from sanitizer.errors import SanitizerError
+
+
+def _serve_settings(args: argparse.Namespace):
+    from sanitizer.proxy.config import load_settings
+    from sanitizer.proxy.defaults import default_settings, default_state_dir
+
+    if args.config:
+        settings = load_settings(args.config)
+        return settings, None, lambda: load_settings(args.config)
+    state = default_state_dir()
+    settings, environ = default_settings(state, port=args.port or 8080)
+    routes = "\n".join(
+        f"    {name:<10} policy {route.policy_path}" for name, route in settings.routes.items()
+    )
+    print(
+        "sanitizer: no --config given, running the bundled default:\n"
+        f"{routes}\n"
+        f"  inbound tokens in {state / 'tokens'}/<route> (send one as "
+        "'Authorization: Bearer <token>' to /v1/alerts/<route>)\n"
+        f"  sanitized alerts are captured to {state / 'captured.jsonl'}; nothing leaves "
+        "this machine\n"
+        "  try `sanitizer demo`, or see `sanitizer serve --help` for a real upstream",
+        file=sys.stderr,
+    )
+    return settings, environ, None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from sanitizer.proxy import logs
+
+    settings, environ, reload = _serve_settings(args)
+    if args.host or args.port:
+        settings = dataclasses.replace(
+            settings, host=args.host or settings.host, port=args.port or settings.port
+        )
+    if args.check:
+        import asyncio
+
+        from sanitizer.proxy.runtime import build_runtime
+
+        runtime = build_runtime(settings, environ=environ)
+        asyncio.run(runtime.aclose())
+        print(f"config {settings.source}: valid, {len(runtime.routes)} route(s)")
+        for route in runtime.routes.values():
+            print(f"  {route.name}: policy {route.policy.name!r} → {route.sender.describe()}")
+        return EXIT_OK
+    from sanitizer.proxy.server import Service, serve
+
+    logs.configure(args.log_level)
+    serve(
+        Service(settings, reload_settings=reload, environ=environ), loop=args.loop, http=args.http
+    )
+    return EXIT_OK
+
+
+def cmd_spool(args: argparse.Namespace) -> int:
+    from sanitizer.proxy.spool import Spool
+
+    if args.config:
+        from sanitizer.proxy.config import load_settings
+
+        directory = load_settings(args.config).spool_path
+    else:
+        from sanitizer.proxy.defaults import default_state_dir
+
+        directory = args.spool or default_state_dir() / "spool"
+    spool = Spool(directory, max_bytes=1 << 62)
+    if args.action == "list":
+        rows = spool.list_dead(limit=args.limit)
+        print(f"{spool.depth()} queued, {spool.dead_count()} dead letters")
+        for row in rows:
+            print(jsonio.dumps(row))
+    elif args.action == "retry":
+        print(f"{spool.retry_dead(args.ids or None)} dead letter(s) queued again")
+    else:
+        print(f"{spool.purge_dead(args.ids or None)} dead letter(s) purged")
+    return EXIT_OK
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    from sanitizer.send import send
+
+    try:
+        alert_id = send(
+            args.url, token_file=args.token_file, timeout=args.timeout, ca_bundle=args.ca_bundle
+        )
+    except SanitizerError as exc:
+        fail(f"alert not sent: {exc.message}", EXIT_REFUSED)
+    print(f"queued as {alert_id}")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from sanitizer.demo import run_demo
+
+    return run_demo()

@@ -1,0 +1,182 @@
+"""The syntaxes that give a secret name its value: ``k=v``, ``k: v``, YAML, XML elements,
+flags, quoted environment entries, name/value field pairs, directives.
+
+Choices made where the right answer is not obvious:
+
+* Syntaxes: ``k=v``, ``k: v``, ``k := v``, ``k => v``, ``"k": "v"``, ``'k': 'v'``, ``k="v"``,
+  ``<k>v</k>`` (with attributes, closing tag required), ``--k v``, ``--k=v``,
+  ``["--k", "v"]``, ``k 'v'`` and ``k('v')`` for password, token and key names only
+  (``set password 'x'``, SQL ``PASSWORD 'x'``, ``invalid token "x"``; Kubernetes'
+  ``secret "db-creds" not found`` names a secret),
+  ``"K=v w"`` (an environment entry inside a quoted string), YAML ``k:`` with the value on
+  the next indented line or a ``|`` block, a name given as the value of a ``name``/``key``
+  field followed by a ``value`` field (Kubernetes and ECS env lists, ``<add key=.. value=..>``,
+  ``<property name="password">x</property>``), the ``requirepass``/``masterauth``/``bindpw``/
+  ``rootpw`` directives, SQL ``IDENTIFIED BY 'x'`` (unquoted only when written in capitals),
+  and ``-pX``/``-p X`` on a mysql, mariadb, check_mysql, check_pgsql or sshpass command line,
+  ``-a X`` on a redis-cli one. A ``=`` value never continues on the next line
+  (``PASSWORD=`` then ``HOME=/root`` is an empty password). A value that is itself a secret
+  name given a value (``token = password = x``) is searched as a name too.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sanitizer.detectors.assignments.names import Name
+from sanitizer.detectors.assignments.values import (
+    MAX_QUOTED,
+    OPENING_QUOTE_RE,
+    checked,
+    line_value,
+    quoted_value,
+    value_at,
+)
+from sanitizer.detectors.base import Span
+
+__all__ = ["SEPARATOR_RE", "after_name"]
+
+_PROSE_WORD_RE = re.compile(r"[a-z]{1,24}")
+_KEY_CLOSE_RE = re.compile(r"\\{0,15}[\"'`]\]?|\]")
+SEPARATOR_RE = re.compile(r"[ \t]{0,32}(:=|=>|==|=|:(?!:)|->)[ \t]{0,32}")
+# Read backwards from a name's start (see `_before`): the line holds only indentation
+# (YAML: spaces and a list dash) or the name is the value of a name/key field.
+_YAML_KEY_LINE_BACK_RE = re.compile(r"[\"']?(?:[ ]++-)?[ ]{0,64}+(?:\n|\Z)")
+_LINE_START_BACK_RE = re.compile(r"[ \t]{0,32}+(?:\n|\Z)")
+_NAME_FIELD_BACK_RE = re.compile(
+    r"[\"'`]?\\{0,15}+[ \t]{0,16}+(?::|>?=)[ \t]{0,16}+[\"'`]?\\{0,15}+"
+    r"(?:eman|yek|yek_?retemarap|eman_?retemarap|marap|elbairav|rav|eman_?vne|dleif)"
+    r"(?:[^a-z0-9_]|\Z)"
+)
+_YAML_NEXT_LINE_RE = re.compile(r"(?:([|>])[+-]?[0-9]?)?[ \t]*\r?\n[ ]{1,64}(?=\S)")
+_ENV_NAME_RE = re.compile(r"[A-Z_][A-Z0-9_]*+")  # `env` prints NAME=value, spaces and all
+_ENV_LINE_RE = re.compile(r"[ \t]*+(?:export[ \t]++)?[A-Z_][A-Z0-9_]*+=")
+_YAML_NOT_A_VALUE_RE = re.compile(r"[^\s:]{1,128}:(?:\s|\Z)|-\s|#|[{\[]")
+_FLAG_GAP_RE = re.compile(r"\\{0,15}[\"'`][ \t]*,[ \t]*(?=\\{0,15}[\"'`])|[ \t]{1,16}")
+_SPACED_QUOTE_RE = re.compile(r"[ \t]{1,16}(?=\\{0,15}[\"'])|\([ \t]*(?=[\"'])")
+_DIRECTIVE_GAP_RE = re.compile(r"[ \t]{1,16}")
+# A name that is itself the value of a name/key field, and the value field after it.
+_VALUE_FIELD_RE = re.compile(
+    r"(?i)\\{0,15}[\"'`]?[ \t]*(?:[,;][ \t]*)?(?:\r?\n[ \t]{0,64}|[ \t]*)"
+    r"\\{0,15}[\"'`]?(?:value|val|parameter_?value)\\{0,15}[\"'`]?[ \t]*(?::|=>?)[ \t]*"
+)
+_ELEMENT_TEXT_RE = re.compile(r"\\{0,15}[\"'`][^<>\n]{0,256}+(?<!/)>")
+_START_TAG_REST_RE = re.compile(r"(?:[ \t\r\n][^<>]{0,256})?(?<!/)>")
+_FLAG_BEFORE = frozenset(" \t\r\n\"'[(,=")
+
+
+def _before(text: str, position: int, backwards: re.Pattern[str], width: int) -> bool:
+    """Whether `backwards` matches the text before `position` read backwards, within `width`
+    characters: a match that runs into the edge of a window cut short does not count."""
+    window = text[max(0, position - width) : position][::-1].lower()
+    match = backwards.match(window)
+    return match is not None and (position <= width or match.end() < len(window))
+
+
+def _element_text(text: str, position: int, closing: str | None) -> Span:
+    """The trimmed text from `position` up to the next "<", which must open `closing`'s end
+    tag when given."""
+    less = text.find("<", position, position + MAX_QUOTED)
+    if less < 0:
+        return position, position
+    if closing is not None:
+        tag = text[less + 2 : less + 2 + len(closing)]
+        if not text.startswith("</", less) or tag.lower() != closing.lower():
+            return position, position
+    raw = text[position:less]
+    start = position + len(raw) - len(raw.lstrip())
+    return start, start + len(raw[start - position :].rstrip())
+
+
+def after_name(text: str, start: int, end: int, name: Name, dashes: int) -> Span:
+    """The value of the secret name `text[start:end]`, as (start, end), empty if none."""
+    if _before(text, start, _NAME_FIELD_BACK_RE, 100):
+        field = _VALUE_FIELD_RE.match(text, end)
+        if field:
+            return value_at(text, field.end(), name, line="\n" in field.group())
+        element = _ELEMENT_TEXT_RE.match(text, end)
+        if element:
+            return checked(text, _element_text(text, element.end(), None), name)
+    if start > 0 and text[start - 1] == "<" and not dashes:
+        tag = _START_TAG_REST_RE.match(text, end)
+        if tag:
+            span = checked(text, _element_text(text, tag.end(), text[start:end]), name)
+            if span[0] < span[1]:
+                return span
+    position = end
+    key_close = _KEY_CLOSE_RE.match(text, position)
+    if key_close:
+        position = key_close.end()
+    separator = SEPARATOR_RE.match(text, position)
+    if separator:
+        span = _after_separator(text, start - dashes, end, separator, name, bool(key_close))
+        if separator.group(1) == ":" and not name.strong and _PROSE_WORD_RE.fullmatch(text, *span):
+            return span[0], span[0]  # "failed to fetch token: timeout", "auth: basic"
+        return span
+    if dashes and (start - dashes == 0 or text[start - dashes - 1] in _FLAG_BEFORE):
+        gap = _FLAG_GAP_RE.match(text, end)
+        if gap and not text.startswith("-", gap.end()):
+            return value_at(text, gap.end(), name, quoted_only=gap.group()[0] not in " \t")
+    spaced = _SPACED_QUOTE_RE.match(text, position) if name.quoted_after_space else None
+    if spaced:
+        return value_at(text, spaced.end(), name, quoted_only=True)
+    if name.directive and _before(text, start, _LINE_START_BACK_RE, 40):
+        gap = _DIRECTIVE_GAP_RE.match(text, end)
+        if gap:
+            return value_at(text, gap.end(), name)
+    return end, end
+
+
+def _after_separator(
+    text: str, name_start: int, name_end: int, separator: re.Match[str], name: Name, quoted: bool
+) -> Span:
+    """The value after ``name=``, ``name:``...; `quoted`: the name had a closing quote."""
+    position = separator.end()
+    operator = separator.group(1)
+    if (
+        operator == ":"
+        and not name.to_line_end
+        and (position == len(text) or text[separator.start(1) + 1] in " \t\r\n")
+        and _before(text, name_start, _YAML_KEY_LINE_BACK_RE, 140)
+    ):
+        # A YAML mapping: a plain value runs to the line end, or starts on the next line.
+        next_line = _YAML_NEXT_LINE_RE.match(text, position)
+        if next_line is None:
+            return value_at(text, position, name, line=True)
+        if next_line.group(1):  # a | or > block: its first line
+            return line_value(text, next_line.end(), name)
+        if _YAML_NOT_A_VALUE_RE.match(text, next_line.end()):
+            return position, position
+        return value_at(text, next_line.end(), name, line=True)
+    opening = name_start - 1
+    if (
+        separator.group().strip() in ("=", ":")
+        and not quoted
+        and opening >= 0
+        and text[opening] in "\"'"
+        and not OPENING_QUOTE_RE.match(text, position)
+    ):
+        # "DB_PASSWORD=x y" or -H 'X-Api-Key: x y' inside a quoted string: the value runs
+        # to the closing quote.
+        escapes = 0
+        while escapes < 15 and opening - escapes > 0 and text[opening - escapes - 1] == "\\":
+            escapes += 1
+        return checked(text, quoted_value(text, position, text[opening], escapes), name)
+    env_line = (
+        separator.group() == "="
+        and _ENV_NAME_RE.fullmatch(text, name_start, name_end) is not None
+        and _before(text, name_start, _LINE_START_BACK_RE, 40)
+        and _in_env_dump(text, name_start)
+    )
+    return value_at(text, position, name, line=env_line)
+
+
+def _in_env_dump(text: str, line_start: int) -> bool:
+    """Whether the line before or after the one at `line_start` is a NAME=value line too (an
+    `env` dump, where values run to the line end, unlike ``PGPASSWORD=x psql ...``)."""
+    if line_start > 0:
+        previous = text.rfind("\n", 0, line_start - 1) + 1
+        if _ENV_LINE_RE.match(text, previous):
+            return True
+    following = text.find("\n", line_start)
+    return following >= 0 and _ENV_LINE_RE.match(text, following + 1) is not None

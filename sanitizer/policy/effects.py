@@ -1,0 +1,62 @@
+"""What a rule's effect is to the engine, and what it must answer about itself.
+
+An action (`sanitizer.actions`) builds one effect per rule. The engine calls it for every
+alert with the places the rule selected; everything else asks the effect itself, never its
+action's name or its settings: `footprint()` for what it does to the document's shape (static
+analysis, upstream contracts), `describe()` for what a rule summary shows about it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from sanitizer.policy.tree import Path
+
+Report = Callable[[Path, int], None]
+"""`report(path, count)`: an effect changed `count` things at `path` (for the audit)."""
+
+UNKNOWN: Any = object()
+"""`Footprint.value` when what is written depends on the alert."""
+
+Removes = Literal["", "selected", "unselected"]
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """What an effect does to the document's shape, whatever the alert holds.
+
+    removes        "unselected" (everything but its places: allow), "selected" (its places:
+                   drop), or "" (it removes nothing for sure, it rewrites values in place)
+    writes         the one path it writes and may create (`set`, a `rename` target), or None
+    value          the constant written at `writes` (`set` `value:`), else `UNKNOWN`
+    moves          the path it moves away from (a `rename` source), or None
+    fills          whether it may write objects or lists at its places (`redact` with an object)
+    rewrites_keys  whether, given no places (every string), it rewrites object keys too
+    """
+
+    removes: Removes = ""
+    writes: Path | None = None
+    value: Any = UNKNOWN
+    moves: Path | None = None
+    fills: bool = False
+    rewrites_keys: bool = False
+
+
+class Effect(Protocol):
+    """A compiled action: built once per rule, called for every alert."""
+
+    def __call__(self, doc: Any, places: list[Path] | None, report: Report) -> Any:
+        """Edit `doc` (a private copy) and return the new root; call `report` per change.
+
+        `places` are what the rule selected, or None when it selects nothing explicitly:
+        every string in the payload, or (`set`, `rename`) the path the effect holds itself.
+        """
+
+    def footprint(self) -> Footprint:
+        """What this effect does to the document's shape (see `Footprint`)."""
+
+    def describe(self) -> list[str]:
+        """Lines a rule summary shows about this effect's settings (`detectors: email,
+        ipv4`); empty when there is nothing to add to the action's name."""
