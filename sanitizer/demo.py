@@ -22,6 +22,7 @@ import httpx
 
 from sanitizer.loader import load_policy
 from sanitizer.proxy.defaults import ROUTE_POLICIES, rules_dir
+from sanitizer.proxy.upstreams.capture import captured_alert
 
 _DELIVERY_WAIT = 10.0  # seconds
 
@@ -95,24 +96,16 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
 
 
 def _captured(path: Path, alert_id: str) -> Any:
-    """The alert the capture upstream wrote for `alert_id`, waiting up to `_DELIVERY_WAIT` s.
-
-    A line still being written (no closing brace yet) is skipped until it is complete.
-    """
+    """The alert the capture upstream wrote for `alert_id`, waiting up to `_DELIVERY_WAIT` s."""
     deadline = time.monotonic() + _DELIVERY_WAIT
-    while True:
-        if path.exists():
-            for line in path.read_text(encoding="utf-8").split("\n"):
-                if line.endswith("}"):
-                    entry = json.loads(line)
-                    if entry["id"] == alert_id:
-                        return entry["alert"]
+    while (alert := captured_alert(path, alert_id)) is None:
         if time.monotonic() >= deadline:
             raise SystemExit(
                 "sanitizer demo: the alert was queued but not delivered within "
                 f"{_DELIVERY_WAIT:g} s"
             )
         time.sleep(0.02)
+    return alert
 
 
 def _show(title: str, value: Any) -> None:

@@ -41,6 +41,8 @@ from sanitizer.errors import (
 )
 from sanitizer.proxy.metrics import Metrics
 from sanitizer.proxy.runtime import LiveRoute, Runtime
+from sanitizer.proxy.spool import Spool
+from sanitizer.proxy.upstreams import RefusalNotices
 
 log = logging.getLogger("sanitizer.proxy")
 VICTOROPS_PATH = "/integrations/generic/20131114/alert/{key}/{routing_key}"
@@ -112,10 +114,10 @@ class Proxy:
     """The Starlette app plus what it needs; `runtime` is swapped whole on reload."""
 
     runtime: Runtime
-    spool: Any
+    spool: Spool
     metrics: Metrics
     wake_delivery: Callable[[], None]
-    notices: Any = None
+    notices: RefusalNotices | None = None
 
     def build_app(self, lifespan: Any = None) -> Starlette:
         return Starlette(

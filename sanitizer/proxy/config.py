@@ -30,11 +30,18 @@ from sanitizer.jsonio import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH
 from sanitizer.keys import parse_secret_ref, read_secret
 from sanitizer.loader import load_policy, read_yaml
 from sanitizer.policy.apply import Policy
+from sanitizer.proxy.delivery import (
+    DEFAULT_BACKOFF_BASE,
+    DEFAULT_BACKOFF_CAP,
+    DEFAULT_MAX_AGE,
+    DEFAULT_WORKERS,
+)
 from sanitizer.proxy.upstreams import DEFAULT_MARKER, UPSTREAM_TYPES
 
 _ROUTE_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 _TOP_LEVEL = ("listen", "spool", "limits", "delivery", "routes")
 _ON_REFUSAL = ("drop", "notify")
+DEFAULT_SPOOL_MAX_BYTES = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -46,10 +53,10 @@ class Limits:
 
 @dataclass(frozen=True)
 class DeliverySettings:
-    workers: int = 8
-    backoff_base: float = 1.0
-    backoff_cap: float = 300.0
-    max_age: float = 86400.0
+    workers: int = DEFAULT_WORKERS
+    backoff_base: float = DEFAULT_BACKOFF_BASE
+    backoff_cap: float = DEFAULT_BACKOFF_CAP
+    max_age: float = DEFAULT_MAX_AGE
 
 
 @dataclass(frozen=True)
@@ -223,7 +230,9 @@ def settings_from_mapping(
         host=str(host),
         port=port,
         spool_path=spool_path,
-        spool_max_bytes=_number(spool, "max_bytes", 1 << 30, where="spool", low=1024, integer=True),
+        spool_max_bytes=_number(
+            spool, "max_bytes", DEFAULT_SPOOL_MAX_BYTES, where="spool", low=1024, integer=True
+        ),
         limits=Limits(
             max_body_bytes=_number(
                 limits, "max_body_bytes", DEFAULT_MAX_BYTES, where="limits", low=64, integer=True
@@ -232,18 +241,32 @@ def settings_from_mapping(
                 limits, "max_depth", DEFAULT_MAX_DEPTH, where="limits", low=1, integer=True
             ),
             read_timeout=_number(
-                limits, "read_timeout", 10.0, where="limits", low=0.1, integer=False
+                limits, "read_timeout", Limits.read_timeout, where="limits", low=0.1, integer=False
             ),
         ),
         delivery=DeliverySettings(
-            workers=_number(delivery, "workers", 8, where="delivery", low=1, integer=True),
+            workers=_number(
+                delivery, "workers", DEFAULT_WORKERS, where="delivery", low=1, integer=True
+            ),
             backoff_base=_number(
-                delivery, "backoff_base", 1.0, where="delivery", low=0.001, integer=False
+                delivery,
+                "backoff_base",
+                DEFAULT_BACKOFF_BASE,
+                where="delivery",
+                low=0.001,
+                integer=False,
             ),
             backoff_cap=_number(
-                delivery, "backoff_cap", 300.0, where="delivery", low=0.001, integer=False
+                delivery,
+                "backoff_cap",
+                DEFAULT_BACKOFF_CAP,
+                where="delivery",
+                low=0.001,
+                integer=False,
             ),
-            max_age=_number(delivery, "max_age", 86400.0, where="delivery", low=1, integer=False),
+            max_age=_number(
+                delivery, "max_age", DEFAULT_MAX_AGE, where="delivery", low=1, integer=False
+            ),
         ),
         routes=routes,
         source=source,

@@ -79,11 +79,18 @@ class NullEvents:
         pass
 
 
+# Defaults of the config's `delivery:` section (proxy/config.py reads them from here).
+DEFAULT_WORKERS = 8
+DEFAULT_BACKOFF_BASE = 1.0  # seconds before the first retry
+DEFAULT_BACKOFF_CAP = 300.0  # the longest wait between two tries
+DEFAULT_MAX_AGE = 86400.0  # an alert older than this goes to dead letters
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
-    base: float = 1.0
-    cap: float = 300.0
-    max_age: float = 86400.0
+    base: float = DEFAULT_BACKOFF_BASE
+    cap: float = DEFAULT_BACKOFF_CAP
+    max_age: float = DEFAULT_MAX_AGE
 
     def __post_init__(self) -> None:
         for name in ("base", "cap", "max_age"):
@@ -113,7 +120,7 @@ class Deliverer:
         spool: Spool,
         senders: Callable[[str], Sender | None],
         *,
-        workers: int = 8,
+        workers: int = DEFAULT_WORKERS,
         retry: RetryPolicy = RetryPolicy(),
         events: DeliveryEvents = NullEvents(),  # noqa: B008 - stateless
         clock: Callable[[], float] = time.time,

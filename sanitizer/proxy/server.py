@@ -48,9 +48,7 @@ class Service:
         for name in self.runtime.routes:
             self.metrics.init_route(name)
         self.spool = Spool(settings.spool_path, max_bytes=settings.spool_max_bytes)
-        self.metrics.watch_spool(
-            lambda: (self.spool.depth(), self.spool.queued_bytes(), self.spool.dead_count())
-        )
+        self.metrics.watch_spool(self._spool_figures)
         delivery = settings.delivery
         self.deliverer = Deliverer(
             self.spool,
@@ -73,6 +71,10 @@ class Service:
     def _notice_queued(self, route: str) -> None:
         self.metrics.notices.labels(route).inc()
         self.deliverer.wake()
+
+    def _spool_figures(self) -> tuple[int, int, int]:
+        """Queued alerts, their bytes and dead letters, for the spool gauges."""
+        return self.spool.depth(), self.spool.queued_bytes(), self.spool.dead_count()
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, app: Any) -> AsyncIterator[None]:

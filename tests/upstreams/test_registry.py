@@ -75,3 +75,11 @@ def test_required_fields_name_what_each_receiver_needs():
         "'payload.source'",
         "'payload.severity'",
     ]
+
+
+def test_the_readme_describes_every_registered_type():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    paragraph = readme[readme.index("Upstream types:") :].split("\n\n")[0]
+    assert [name for name in UPSTREAM_TYPES if f"`{name}`" not in paragraph] == []

@@ -16,7 +16,7 @@ import json
 import os
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sanitizer.proxy.delivery import Delivered, Outcome, Rejected, RetryLater
 from sanitizer.proxy.upstreams import victorops
@@ -99,6 +99,19 @@ class CaptureUpstream(Sender):
 
     def describe(self) -> str:
         return f"capture {self._path}"
+
+
+def captured_alert(path: Path, alert_id: str) -> Any | None:
+    """The alert a capture upstream wrote to `path` for `alert_id`, or None if it is not
+    there (yet). A line still being written (no closing brace yet) is skipped."""
+    if not path.exists():
+        return None
+    for line in path.read_text(encoding="utf-8").split("\n"):
+        if line.endswith("}"):
+            entry = json.loads(line)
+            if entry["id"] == alert_id:
+                return entry["alert"]
+    return None
 
 
 def build(cfg: UpstreamConfig, transport: httpx.AsyncBaseTransport | None) -> CaptureUpstream:
