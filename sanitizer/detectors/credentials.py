@@ -121,8 +121,8 @@ _SEPARATOR = rf"{_QUOTE}[ \t]*+(?:=>|:=|[:=>])[ \t]*+{_QUOTE}"
 # Characters of a token: none of these ever appears in one ("=" only as base64 padding),
 # and "[" keeps labels unmatched.
 _CREDENTIAL = r"[^\s\"'\\<>,;&()\[\]{}=]++=*+"
-_PARAMETER = (  # a quoted value ends the parameter: what follows must separate
-    r"""[A-Za-z0-9_.-]++=(?:\\*+"[^"\\\r\n]*+\\*+"(?=[\s,;)}\]]|\\*+["']|\Z)"""
+_PARAMETER = (  # a quoted value ends the parameter: what follows must separate ("&" in a URL)
+    r"""[A-Za-z0-9_.-]++=(?:\\*+"[^"\\\r\n]*+\\*+"(?=[\s,;)}\]&]|\\*+["']|\Z)"""
     r"""|[^\s"'\\<>,&\[]++)"""
 )
 _PARAMETERS = rf"{_PARAMETER}(?:[ \t]*+,[ \t]*+{_PARAMETER})*+"

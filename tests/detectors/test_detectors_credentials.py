@@ -301,6 +301,9 @@ JWT = (
         ("bearer", 'Authorization: Digest username="ops", realm="api", nonce="dcd98b7102dd2f0e", '
                    'uri="/x", response="6629fae49393a05397450978507c4ef1"\r\nHost: api',
          "Authorization: Digest [TOKEN]\r\nHost: api"),
+        ("bearer", 'GET /check?q=Authorization: Digest username="ops", nonce="dcd98b71", '
+                   'response="6629fae49393a053"&verbose=1',
+         "GET /check?q=Authorization: Digest [TOKEN]&verbose=1"),
         ("bearer", "Authorization: AWS4-HMAC-SHA256 Credential=" + AKID + "/20240501/us-east-1/s3/"
                    "aws4_request, SignedHeaders=host;x-amz-date, "
                    "Signature=fe5f80f77d5fa3beca038a24",
