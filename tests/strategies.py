@@ -6,6 +6,8 @@ import ipaddress
 
 from hypothesis import strategies as st
 
+from sanitizer.detectors.network import VERSION_WORDS
+
 FIELDS = ["a", "b", "c", "HOSTNAME", "SERVICEOUTPUT", "entity_id", "message_type"]
 
 scalars = (
@@ -43,7 +45,11 @@ ipv6 = st.ip_addresses(v=6).filter(lambda ip: ip != ipaddress.IPv6Address("::"))
 addresses = ipv4 | ipv6
 
 separators = st.sampled_from([" ", ", ", "; ", "(", ")", "\n", "=", " [", "] ", '"', "'", "<", ">"])
-words = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=8)
+# Ordinary words around values. Not the words that say a version follows ("upgrade 1.2.3.4"
+# is a version, not an address, by the network detector's documented choice).
+words = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=8).filter(
+    lambda word: word not in VERSION_WORDS
+)
 
 # Secrets that are easy to recognise: nothing in the engine could produce them by accident.
 canaries = st.text(alphabet="ABCDEFGHJKLMNPQRSTUVWXYZ", min_size=12, max_size=16).map(

@@ -62,6 +62,7 @@ __all__ = [
     "NIBBLES",
     "REVERSE",
     "TEXTUAL",
+    "VERSION_WORDS",
     "find_ipv4",
     "find_ipv4_forms",
     "find_ipv6",
@@ -105,7 +106,7 @@ _IPV4_HINT = re.compile(r"\.[0-9]{1,3}\.[0-9]{1,3}\.")
 # A version number written like a quad: "v2.19.5.57", "version: 2.19.5.57", "chart 2.19.5.57",
 # "upgraded to 2.19.5.57". The words that say a version follows, optionally with "to" or
 # "from" after them, then one or two separators.
-_VERSION_WORDS = (
+VERSION_WORDS = (
     "version",
     "ver",
     "release",
@@ -132,18 +133,18 @@ _VERSION_WORDS = (
 # "v" right before the quad.
 _VERSION_BEFORE_REVERSED = re.compile(
     r"[ :=]{1,2}(?:(?i:ot|morf) )?(?i:"
-    + "|".join(re.escape(word[::-1]) for word in sorted(_VERSION_WORDS, key=len, reverse=True))
+    + "|".join(re.escape(word[::-1]) for word in sorted(VERSION_WORDS, key=len, reverse=True))
     + r")(?![A-Za-z])|[vV](?![A-Za-z])"
 )
-_VERSION_LOOKBACK = max(map(len, _VERSION_WORDS)) + len(" from") + 2
+_VERSION_LOOKBACK = max(map(len, VERSION_WORDS)) + len(" from") + 2
 # The two characters right before a quad that follows one of those words: a word's last
 # letter or a separator, then a separator. Checked first, as a set lookup.
 _VERSION_TAILS = frozenset(
     a + b
     for a in {
         *"oOmM :=",
-        *(w[-1] for w in _VERSION_WORDS),
-        *(w[-1].upper() for w in _VERSION_WORDS),
+        *(w[-1] for w in VERSION_WORDS),
+        *(w[-1].upper() for w in VERSION_WORDS),
     }
     for b in " :="
 )
