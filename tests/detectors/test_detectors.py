@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sanitizer.detectors import DETECTORS, Detector, Scrubber, find_ipv4, find_ipv6
-from sanitizer.detectors.network import _VERSION_WORDS
+from sanitizer.detectors.network import VERSION_WORDS
 from sanitizer.errors import PolicyError
 from tests.strategies import luhn_complete
 
@@ -28,7 +28,7 @@ separators = st.sampled_from(
 # Words around generated instances; not the words that say a version follows (a quad after
 # "firmware" is a version by design, see sanitizer/detectors/network.py).
 words = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=8).filter(
-    lambda word: word != "v" and word not in _VERSION_WORDS
+    lambda word: word != "v" and word not in VERSION_WORDS
 )
 upper_alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 b64url = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
