@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 from sanitizer import cli
 from sanitizer.errors import SanitizerError
 from sanitizer.loader import load_policy
-from sanitizer.proxy import app as app_module
+from sanitizer.proxy import credentials as credentials_module
 from sanitizer.proxy.config import load_settings
 from sanitizer.proxy.runtime import build_runtime
 from sanitizer.proxy.spool import SpooledAlert
@@ -355,7 +355,7 @@ def test_inbound_credentials_are_compared_in_constant_time_over_fixed_length_dig
         calls.append((len(a), len(b)))
         return real_compare(a, b)
 
-    monkeypatch.setattr(app_module.hmac, "compare_digest", counting_compare)
+    monkeypatch.setattr(credentials_module.hmac, "compare_digest", counting_compare)
     candidates = {
         CREDENTIALS["CRED_A1"]: "a",  # the very first credential: the loop must go on anyway
         CREDENTIALS["CRED_B1"]: "b",
@@ -369,7 +369,7 @@ def test_inbound_credentials_are_compared_in_constant_time_over_fixed_length_dig
     try:
         for candidate, owner in candidates.items():
             calls.clear()
-            route = app_module.find_route_by_credential(runtime, candidate)
+            route = credentials_module.find_route_by_credential(runtime, candidate)
             assert (route.name if route else None) == owner
             assert len(calls) == len(CREDENTIALS), "a comparison was skipped after a match"
             assert set(calls) == {(32, 32)}, "not fixed-length SHA-256 digests"

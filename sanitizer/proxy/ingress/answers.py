@@ -1,0 +1,23 @@
+"""The proxy's own answers: `{"id"}`/`{"ids"}` with 202, `{"error", "message"}` on failure."""
+
+from __future__ import annotations
+
+from starlette.responses import JSONResponse
+
+from sanitizer.errors import SanitizerError, Unavailable
+from sanitizer.proxy.intake import Accepted
+
+
+def error_response(exc: SanitizerError) -> JSONResponse:
+    """The error's status and JSON body; 503s say when to retry (senders drop alerts on 4xx)."""
+    headers = {}
+    if isinstance(exc, Unavailable):
+        headers["Retry-After"] = str(exc.retry_after)
+    return JSONResponse(exc.to_json(), status_code=exc.status, headers=headers)
+
+
+def accepted_response(accepted: Accepted) -> JSONResponse:
+    """202 with the queued alert's id, or every id when the policy split the body."""
+    if len(accepted.ids) == 1:
+        return JSONResponse({"id": accepted.ids[0]}, status_code=202)
+    return JSONResponse({"ids": accepted.ids}, status_code=202)

@@ -1,0 +1,155 @@
+"""From a route and a request body to durable, sanitized alerts: the steps every ingress shares.
+
+read the body (JSON, within limits) → sanitize (the route's policy, then its upstream contract)
+→ queue in the spool (durable before anyone answers 2xx) → count, log value-free, wake delivery.
+An ingress module authenticates, picks the route, and shapes the answer its senders expect; it
+calls `accept`, which raises a `SanitizerError` (already counted and logged) or returns the
+queued alerts' ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+
+from sanitizer import jsonio
+from sanitizer.errors import (
+    BodyTimeout,
+    BodyTooLarge,
+    Refusal,
+    SanitizerError,
+    UnsupportedMediaType,
+)
+from sanitizer.proxy.config import Limits
+from sanitizer.proxy.runtime import LiveRoute
+
+if TYPE_CHECKING:
+    from sanitizer.policy.apply import Sanitized
+    from sanitizer.proxy.app import Proxy
+
+log = logging.getLogger("sanitizer.proxy")
+
+
+def check_content_type(request: Request) -> None:
+    raw = request.headers.get("content-type", "")
+    media, _, params = raw.partition(";")
+    media = media.strip().lower()
+    if media != "application/json" and not (
+        media.startswith("application/") and media.endswith("+json")
+    ):
+        raise UnsupportedMediaType("send the alert as JSON with 'Content-Type: application/json'")
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in (
+            "utf-8",
+            "utf8",
+        ):
+            raise UnsupportedMediaType("only UTF-8 JSON is accepted; use charset=utf-8")
+
+
+async def read_body(request: Request, limit: int, timeout: float) -> bytes:
+    """Read the body while counting, so an oversize body is refused before it is all read."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(f"the body is larger than the limit of {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async with asyncio.timeout(timeout):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise BodyTooLarge(f"the body is larger than the limit of {limit} bytes")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise BodyTimeout(
+            f"the body did not arrive within {timeout:g} seconds; send it in one go"
+        ) from None
+    return b"".join(chunks)
+
+
+async def read_json(request: Request, limits: Limits) -> Any:
+    """The request's body as a JSON object, or an `InputError` naming what is wrong."""
+    check_content_type(request)
+    data = await read_body(request, limits.max_body_bytes, limits.read_timeout)
+    return jsonio.parse(
+        data,
+        max_bytes=limits.max_body_bytes,
+        max_depth=limits.max_depth,
+        require_object=True,
+    )
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """What was queued for one request: one id per alert, in the order of the body."""
+
+    ids: list[str]
+
+
+def sanitize(route: LiveRoute, doc: Any) -> tuple[bytes, Sanitized]:
+    """The route's policy, then its upstream's contract: the body to queue, and the audit."""
+    result = route.policy.apply(doc)
+    payload = result.payload
+    if route.contract is not None:
+        payload = route.contract.check(payload)
+    return jsonio.dumps(payload).encode("utf-8"), result
+
+
+async def accept(
+    proxy: Proxy,
+    route: LiveRoute,
+    load: Callable[[], Awaitable[Any]],
+    *,
+    routing_key: str | None = None,
+) -> Accepted:
+    """Load the body, sanitize it and queue it durably; raise a counted, logged error if not."""
+    started = time.perf_counter()
+    name = route.name
+    metrics = proxy.metrics
+    metrics.received.labels(name).inc()
+    try:
+        doc = await load()
+        body, result = sanitize(route, doc)
+        alert_id = await proxy.spool.append(name, body, routing_key=routing_key)
+    except Refusal as exc:
+        metrics.refused.labels(name, "refused").inc()
+        metrics.rule_refusals.labels(name, exc.rule).inc()
+        log.warning(
+            "alert refused by policy",
+            extra={"route": name, "rule": exc.rule, "outcome": "refused", "status": exc.status},
+        )
+        if proxy.notices is not None:
+            await proxy.notices.refused(route, exc.rule)
+        raise
+    except SanitizerError as exc:
+        metrics.refused.labels(name, exc.code).inc()
+        log.info(
+            "alert not accepted",
+            extra={"route": name, "outcome": exc.code, "status": exc.status},
+        )
+        raise
+    hits = result.hits_by_rule()
+    for rule, count in hits.items():
+        metrics.rule_hits.labels(name, rule).inc(count)
+    metrics.queued.labels(name).inc()
+    proxy.wake_delivery()
+    elapsed = time.perf_counter() - started
+    metrics.request_seconds.labels(name).observe(elapsed)
+    log.info(
+        "alert queued",
+        extra={
+            "alert_id": alert_id,
+            "route": name,
+            "outcome": "queued",
+            "rule_hits": hits,
+            "duration_ms": round(elapsed * 1000, 3),
+        },
+    )
+    return Accepted([alert_id])
