@@ -12,6 +12,10 @@ Two questions about every place a rule looks for (each `select`, a `rename`'s so
   so that running the real `Policy.apply` records, for the document each rule saw, whether
   the rule ran (its `when` held) and which of its selectors found at least one place.
 
+With `split:`, the rules see one alert of a body at a time (an element with the envelope's
+fields, `policy.split`), so every selector here is read against that shape, never the body's;
+`Coverage` records each alert `Policy.apply_all` sanitizes.
+
 Every rule's effect is read through `footprint`: what it removes, writes or moves, as the
 effect itself answers it. Findings name rules and selectors (policy text), never a payload
 value.
@@ -196,11 +200,13 @@ class _Removal:
                 return _text(pattern[: index + 1])
         return None
 
-    def touched_by(self, written: Pattern) -> bool:
+    def touched_by(self, written: Pattern, *, deep: bool) -> bool:
+        """Whether a write at `written` may bring the removed places back; `deep`: it may
+        write an object or list, whose keys at any depth a keys regex may find."""
         if self.path is not None:
             return compatible(self.path, written)
         assert self.keys is not None
-        return any(isinstance(s, str) and self.keys.search(s) for s in written)
+        return deep or any(isinstance(s, str) and self.keys.search(s) for s in written)
 
 
 @dataclass
@@ -228,11 +234,12 @@ class _Shape:
         where = _text(pattern[: agree + 1])
         return f"field {where!r} was removed by rule {narrower.id!r} ({narrower.action})"
 
-    def write(self, path: Pattern) -> None:
+    def write(self, path: Pattern, *, deep: bool) -> None:
+        """A rule writes at `path` (`deep`: perhaps an object or list, see `touched_by`)."""
         written = _loose(path)
         if self.region is not None:
             self.region.append(written)
-        self.removals = [r for r in self.removals if not r.touched_by(written)]
+        self.removals = [r for r in self.removals if not r.touched_by(written, deep=deep)]
 
     def keep_only(self, rule: CompiledRule, kept: list[Pattern]) -> None:
         kept = [_loose(p) for p in kept]
@@ -294,9 +301,10 @@ def _advance(shape: _Shape, rule: CompiledRule) -> None:
         shape.removals.append(_Removal(rule, tuple(map(str, effect.moves)), None, "moved away"))
     if effect.fills and locator is not None:
         for selector in locator.selectors:
-            shape.write(selector.pattern)
+            shape.write(selector.pattern, deep=True)
     if effect.writes is not None:
-        shape.write(effect.writes)
+        value = effect.value
+        shape.write(effect.writes, deep=value is UNKNOWN or isinstance(value, dict | list))
     if _rewrites_keys(rule):
         shape.rename_keys(rule)
 

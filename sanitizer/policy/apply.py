@@ -1,4 +1,5 @@
-"""A compiled policy applied to one alert: sanitized payload + audit, or a refusal.
+"""A compiled policy applied to one alert: sanitized payload + audit, or a refusal. A policy
+with `split:` applies to each alert of a body (`apply_all`), all of them or none.
 
 Fail closed: the input is copied once; rules edit the copy in order, each seeing the previous
 one's output. If any rule raises, or the guard finds something in the finished output, the
@@ -21,6 +22,7 @@ from sanitizer.policy.expressions import truthy
 from sanitizer.policy.memo import Memo
 from sanitizer.policy.regex import PolicyRegex
 from sanitizer.policy.selectors import Selector, format_path
+from sanitizer.policy.split import Split, in_alert
 from sanitizer.policy.tree import Path, copy_json, prune
 
 _PATH_TEXT_CACHE = 4096
@@ -207,6 +209,8 @@ class Policy:
     keys: tuple[Key, ...] = field(repr=False)
     # Keys the policy names in which the guard finds nothing: not scanned again per alert.
     guard_clean_keys: frozenset[str]
+    # `split:`: a body holds a list of alerts, each sanitized on its own (None: one alert).
+    split: Split | None = None
     # Audit texts of recent paths, a memo (see `Memo`): alerts of one kind repeat their keys.
     _path_texts: Memo[Path, str] = field(
         default_factory=lambda: Memo(_PATH_TEXT_CACHE), init=False, repr=False, compare=False
@@ -215,8 +219,29 @@ class Policy:
     def __repr__(self) -> str:
         return f"Policy(name={self.name!r}, rules={len(self.rules)})"
 
+    def apply_all(self, doc: Any, *, then: Callable[[Any], Any] | None = None) -> list[Sanitized]:
+        """Sanitize every alert of a body: `doc` itself, or with `split:` each element with
+        the envelope's fields (`Split.elements`), in order; `then` (an upstream contract's
+        check) runs on each sanitized payload and gives the payload kept. Raises `Refusal` for
+        the whole body when it cannot be split or any one alert is refused (with `split:` the
+        message says which alert): a caller gets every alert or none."""
+        alerts = [doc] if self.split is None else self.split.elements(doc)
+        results = []
+        for index, alert in enumerate(alerts, 1):
+            try:
+                result = self.apply(alert)
+                if then is not None:
+                    result = Sanitized(then(result.payload), result.audit)
+            except Refusal as exc:
+                if self.split is None:
+                    raise
+                raise in_alert(exc, index, len(alerts)) from None
+            results.append(result)
+        return results
+
     def apply(self, doc: Any) -> Sanitized:
-        """Sanitize one alert, or raise `Refusal` (never anything else, never a partial result)."""
+        """Sanitize one alert, or raise `Refusal` (never anything else, never a partial result).
+        With `split:`, `doc` is one alert of a body (see `apply_all`)."""
         work = copy_json(doc)
         counts: dict[tuple[str, str, str], int] = {}
         texts = self._path_texts.entries

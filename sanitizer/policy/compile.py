@@ -154,4 +154,5 @@ def compile_policy(
         guard_names=guard_names,
         shown_keys=shown_keys,
         keys=tuple(keys.values()),
+        split=spec.split,
     )

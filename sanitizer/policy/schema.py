@@ -15,11 +15,21 @@ from typing import Any
 from sanitizer.errors import PolicyError
 from sanitizer.keys import SecretRef, parse_secret_ref
 from sanitizer.policy.regex import PolicyRegex, compile_policy_regex
+from sanitizer.policy.split import Split, parse_split
 
 SUPPORTED_VERSIONS = (1,)
 _RULE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 _KEY_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
-_TOP_LEVEL = ("version", "name", "description", "keys", "rules", "guard", "internal_domains")
+_TOP_LEVEL = (
+    "version",
+    "name",
+    "description",
+    "keys",
+    "split",
+    "rules",
+    "guard",
+    "internal_domains",
+)
 COMMON_RULE_FIELDS = ("id", "action", "select", "keys", "when", "description")
 
 
@@ -42,6 +52,7 @@ class PolicySpec:
     rules: tuple[RuleSpec, ...]
     guard: tuple[str, ...]
     internal_domains: tuple[str, ...]
+    split: Split | None = None  # one alert per element of a list in the body (`split.py`)
 
 
 def compile_regex(source: str, *, rule: str | None, field: str) -> PolicyRegex:
@@ -209,4 +220,5 @@ def parse_policy(doc: Any) -> PolicySpec:
         rules=rules,
         guard=_parse_guard(doc.get("guard")),
         internal_domains=_parse_internal_domains(doc.get("internal_domains")),
+        split=parse_split(doc.get("split")),
     )

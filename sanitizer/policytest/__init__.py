@@ -35,7 +35,21 @@ not_contains       [values]: none of these survives anywhere in the output, as a
                    names the value by its position in the list and where it was found
 refused            true: the policy must refuse the alert (false: it must not)
 refused_by         the rule id the refusal must name (implies refused)
-same_entity_id_as  another case's name: both outputs have the same `entity_id`
+same_entity_id_as  another case's name: both outputs have the same `entity_id`; `case#N`
+                   names the N-th alert (from 1) of a split case
+
+A policy with `split:` makes several alerts of one body; its cases check them under
+`alerts:` (one mapping of the expectations above per alert, in order, `{}` for one with
+nothing to check; the number of alerts must match) and `each:` (expectations every alert
+meets; no `same_entity_id_as`). Their top level then holds no output expectation, and
+`refused` / `refused_by` are about the whole body (one refused alert refuses it all):
+
+  - name: group-of-two
+    input_file: ../../tests/fixtures/alerts/alertmanager-group.json
+    each: {no_ipv4: true, present: [entity_id]}
+    alerts:
+      - {equals: {message_type: CRITICAL}}
+      - {equals: {message_type: RECOVERY}, same_entity_id_as: earlier-group#2}
 
 Output: one line per case, details under each failing one, then what no case exercised,
 and `N passed, M failed` alone on the last line. A test file that cannot be used (bad YAML,

@@ -13,12 +13,14 @@ from sanitizer import jsonio
 from sanitizer.errors import InputError, PolicyError
 from sanitizer.policy.selectors import compile_selector
 from sanitizer.policytest.spec import (
+    ALERT_FIELDS,
     CASE_FIELDS,
     EXPECTATIONS,
     KINDS,
     MISSING,
     OUTPUT_EXPECTATIONS,
     CaseSpec,
+    OutputChecks,
     PathCheck,
     scalar_text,
 )
@@ -95,7 +97,7 @@ def _path_check(text: str, case: str, name: str, *, expressions: bool = False) -
     return PathCheck(text, None)
 
 
-def _not_contains(raw: Any, case: str) -> tuple[str, ...]:
+def _not_contains(raw: Any, case: str, prefix: str) -> tuple[str, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list):
@@ -107,16 +109,16 @@ def _not_contains(raw: Any, case: str) -> tuple[str, ...]:
                 "must be a list of non-empty strings or numbers that must not survive, "
                 "e.g. [dba@example.com, 10.20.30.40]",
                 case,
-                "not_contains",
+                prefix + "not_contains",
             )
         texts.append(scalar_text(item))
     return tuple(texts)
 
 
-def _flag(raw: dict[str, Any], name: str, case: str) -> bool | None:
+def _flag(raw: dict[str, Any], name: str, case: str, prefix: str = "") -> bool | None:
     value = raw.get(name)
     if value is not None and not isinstance(value, bool):
-        raise FileProblem("must be true or false", case, name)
+        raise FileProblem("must be true or false", case, prefix + name)
     return value
 
 
@@ -179,33 +181,102 @@ def parse_case(raw: Any, index: int, base: Path, seen: set[str]) -> CaseSpec:
         if refused is False:
             raise FileProblem("contradicts 'refused: false'", name, "refused_by")
         refused = True
+    own = [key for key in ALERT_FIELDS if key in raw]
     if refused:
-        clash = [key for key in (*OUTPUT_EXPECTATIONS, "same_entity_id_as") if key in raw]
+        clash = [*own, *(key for key in ("alerts", "each") if key in raw)]
         if clash:
             raise FileProblem("a refused alert has no output to check; remove it", name, clash[0])
-    equals_raw = raw.get("equals", {})
-    if not isinstance(equals_raw, dict) or not all(isinstance(k, str) and k for k in equals_raw):
+    if own and ("alerts" in raw or "each" in raw):
         raise FileProblem(
-            "must map paths to expected values, e.g. {message_type: CRITICAL}", name, "equals"
-        )
-    other = raw.get("same_entity_id_as")
-    if other is not None and (not isinstance(other, str) or not other):
-        raise FileProblem(
-            "must be the name of another case in this file", name, "same_entity_id_as"
+            "a split body's outputs are checked under 'alerts:' (one entry per alert) or "
+            "'each:' (every alert); move this there",
+            name,
+            own[0],
         )
     return CaseSpec(
         name=name,
         input=doc,
-        output=_json_value(raw["output"], name, "output") if "output" in raw else MISSING,
-        present=_path_list(raw.get("present", []), name, "present"),
-        absent=_path_list(raw.get("absent", []), name, "absent"),
-        equals=tuple(
-            (_path_check(k, name, "equals", expressions=True), _json_value(v, name, "equals"))
-            for k, v in equals_raw.items()
-        ),
-        no_kinds=tuple(kind for flag, kind in KINDS.items() if _flag(raw, flag, name)),
-        not_contains=_not_contains(raw.get("not_contains"), name),
         refused=refused,
         refused_by=refused_by,
+        alerts=_alerts(raw["alerts"], name) if "alerts" in raw else None,
+        each=_each(raw["each"], name) if "each" in raw else None,
+        **vars(_output_checks(raw, name, "")),
+    )
+
+
+def _alerts(raw: Any, case: str) -> tuple[OutputChecks, ...]:
+    if not isinstance(raw, list) or not raw or not all(isinstance(item, dict) for item in raw):
+        raise FileProblem(
+            "must list one mapping of expectations per alert the body splits into, in order "
+            "(an alert with nothing to check is {}), e.g. [{equals: {entity_id: x}}, {}]",
+            case,
+            "alerts",
+        )
+    entries = []
+    for number, item in enumerate(raw, 1):
+        where = f"alerts[{number}]"
+        unknown = sorted(str(key) for key in item if key not in ALERT_FIELDS)
+        if unknown:
+            raise FileProblem(
+                f"unknown field; an alert may have: {', '.join(ALERT_FIELDS)} (the whole body "
+                "is refused or not: 'refused' belongs to the case)",
+                case,
+                f"{where}.{unknown[0]}",
+            )
+        entries.append(_output_checks(item, case, where + "."))
+    return tuple(entries)
+
+
+def _each(raw: Any, case: str) -> OutputChecks:
+    if not isinstance(raw, dict) or not raw:
+        raise FileProblem(
+            "must be a mapping of expectations every alert of the body meets, e.g. "
+            "{no_email: true, present: [entity_id]}",
+            case,
+            "each",
+        )
+    unknown = sorted(str(key) for key in raw if key not in OUTPUT_EXPECTATIONS)
+    if unknown:
+        raise FileProblem(
+            f"unknown field; 'each' may have: {', '.join(OUTPUT_EXPECTATIONS)} (entity ids "
+            "are compared per alert, under 'alerts:')",
+            case,
+            f"each.{unknown[0]}",
+        )
+    return _output_checks(raw, case, "each.")
+
+
+def _output_checks(raw: dict[str, Any], name: str, prefix: str) -> OutputChecks:
+    """The output expectations in `raw` (a case, an `alerts:` entry or `each:`); `prefix`
+    locates its fields in messages (`alerts[2].`)."""
+    equals_raw = raw.get("equals", {})
+    if not isinstance(equals_raw, dict) or not all(isinstance(k, str) and k for k in equals_raw):
+        raise FileProblem(
+            "must map paths to expected values, e.g. {message_type: CRITICAL}",
+            name,
+            prefix + "equals",
+        )
+    other = raw.get("same_entity_id_as")
+    if other is not None and (not isinstance(other, str) or not other):
+        raise FileProblem(
+            "must be the name of another case in this file, or 'case#N' for the N-th alert "
+            "of a split case",
+            name,
+            prefix + "same_entity_id_as",
+        )
+    output = raw.get("output", MISSING)
+    return OutputChecks(
+        output=output if output is MISSING else _json_value(output, name, prefix + "output"),
+        present=_path_list(raw.get("present", []), name, prefix + "present"),
+        absent=_path_list(raw.get("absent", []), name, prefix + "absent"),
+        equals=tuple(
+            (
+                _path_check(k, name, prefix + "equals", expressions=True),
+                _json_value(v, name, prefix + "equals"),
+            )
+            for k, v in equals_raw.items()
+        ),
+        no_kinds=tuple(kind for flag, kind in KINDS.items() if _flag(raw, flag, name, prefix)),
+        not_contains=_not_contains(raw.get("not_contains"), name, prefix),
         same_entity_id_as=other,
     )

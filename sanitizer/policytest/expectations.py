@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from sanitizer.detectors import DETECTORS
-from sanitizer.policytest.spec import MISSING, CaseSpec, scalar_text
+from sanitizer.policytest.spec import MISSING, OutputChecks, scalar_text
 
 __all__ = ["check_output", "pretty", "short"]
 
@@ -67,8 +67,9 @@ def _scalars(doc: Any) -> list[tuple[str, str]]:
     return found
 
 
-def check_output(case: CaseSpec, output: Any) -> list[str]:
-    """One problem per output expectation of `case` that `output` fails; none if it passes."""
+def check_output(case: OutputChecks, output: Any) -> list[str]:
+    """One problem per output expectation of `case` (a case, an entry of its `alerts:`, or
+    its `each:`) that `output` fails; none if it passes."""
     problems = []
     if case.output is not MISSING and output != case.output:
         diff = difflib.unified_diff(

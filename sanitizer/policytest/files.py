@@ -11,7 +11,7 @@ from typing import Any
 from sanitizer.errors import PolicyError
 from sanitizer.loader import load_policy, read_yaml
 from sanitizer.policytest.cases import FileProblem, as_policy_error, parse_case
-from sanitizer.policytest.spec import SuiteSpec
+from sanitizer.policytest.spec import CaseSpec, SuiteSpec, entity_ref
 
 __all__ = ["load_test_file", "tests_for_policy"]
 
@@ -64,20 +64,70 @@ def load_test_file(path: str | Path, *, environ: Mapping[str, str] | None = None
             raise FileProblem("must be a non-empty list of cases", field="cases")
         seen: set[str] = set()
         cases = tuple(parse_case(raw, i, path.parent, seen) for i, raw in enumerate(cases_raw))
-        for case in cases:
-            if case.same_entity_id_as is not None and case.same_entity_id_as not in seen:
-                raise FileProblem(
-                    f"names no case in this file (cases: {', '.join(sorted(seen))})",
-                    case.name,
-                    "same_entity_id_as",
-                )
     except FileProblem as problem:
         raise as_policy_error(path, problem) from None
     try:
         policy = load_policy(path.parent / policy_ref, environ=env)
     except PolicyError as exc:
         raise PolicyError(f"cannot load its policy: {exc.message}", source=str(path)) from None
+    try:
+        _check_against(policy.split is not None, cases)
+    except FileProblem as problem:
+        raise as_policy_error(path, problem) from None
     return SuiteSpec(path=path, policy_ref=policy_ref, policy=policy, cases=cases)
+
+
+def _references(case: CaseSpec) -> list[tuple[str, str]]:
+    """Every `same_entity_id_as` of a case, with the field that holds it."""
+    found = []
+    if case.same_entity_id_as is not None:
+        found.append(("same_entity_id_as", case.same_entity_id_as))
+    for number, entry in enumerate(case.alerts or (), 1):
+        if entry.same_entity_id_as is not None:
+            found.append((f"alerts[{number}].same_entity_id_as", entry.same_entity_id_as))
+    return found
+
+
+def _check_against(splits: bool, cases: tuple[CaseSpec, ...]) -> None:
+    """Each case's expectations fit its policy (`alerts:`/`each:` for a policy with `split:`,
+    the case's own otherwise), and each `same_entity_id_as` names an output that can exist."""
+    names = [case.name for case in cases]
+    for case in cases:
+        if splits and case.checks_own_output:
+            raise FileProblem(
+                "the policy splits each body into alerts (split:); check them under "
+                "'alerts:' (one entry per alert, in order) or 'each:' (every alert)",
+                case.name,
+            )
+        if not splits and case.splits:
+            raise FileProblem(
+                "'alerts:' and 'each:' check the alerts of a policy with split:, and this "
+                "policy has none; write the expectations at the case's top level",
+                case.name,
+                "alerts" if case.alerts is not None else "each",
+            )
+        for field, ref in _references(case):
+            target = entity_ref(ref, names)
+            if target is None:
+                raise FileProblem(
+                    f"names no case in this file (cases: {', '.join(sorted(names))}); a split "
+                    "case's alerts are 'case#1', 'case#2'…",
+                    case.name,
+                    field,
+                )
+            if splits and target[1] is None:
+                raise FileProblem(
+                    f"the policy splits bodies: name one alert of that case, e.g. '{ref}#1'",
+                    case.name,
+                    field,
+                )
+            if not splits and target[1] is not None:
+                raise FileProblem(
+                    "'case#N' names an alert of a split body, and this policy has no split:; "
+                    "name the case",
+                    case.name,
+                    field,
+                )
 
 
 def tests_for_policy(policy: str | Path, directory: str | Path | None = None) -> list[Path]:

@@ -14,14 +14,14 @@ from sanitizer.policy.apply import Policy
 from sanitizer.policy.tree import get_at
 from sanitizer.policytest.expectations import check_output, pretty, short
 from sanitizer.policytest.files import load_test_file
-from sanitizer.policytest.spec import MISSING, CaseSpec, SuiteSpec
+from sanitizer.policytest.spec import MISSING, CaseSpec, SuiteSpec, entity_ref
 
 __all__ = ["PolicyRun", "exercise", "run_suite", "run_test_files"]
 
 
 @dataclass
 class _Result:
-    output: Any = MISSING
+    outputs: list[Any] = field(default_factory=list)  # one per alert; none when refused
     refusal: Refusal | None = None
     problems: list[str] = field(default_factory=list)
 
@@ -29,7 +29,7 @@ class _Result:
 def _run_case(policy: Policy, case: CaseSpec) -> _Result:
     result = _Result()
     try:
-        result.output = policy.apply(case.input).payload
+        result.outputs = [sanitized.payload for sanitized in policy.apply_all(case.input)]
     except Refusal as exc:
         result.refusal = exc
     if result.refusal is not None:
@@ -44,36 +44,84 @@ def _run_case(policy: Policy, case: CaseSpec) -> _Result:
             )
         return result
     if case.refused:
-        result.problems.append(
-            "expected a refusal, but the policy produced:\n" + pretty(result.output)
-        )
+        shown = result.outputs if policy.split is not None else result.outputs[0]
+        result.problems.append("expected a refusal, but the policy produced:\n" + pretty(shown))
         return result
-    result.problems.extend(check_output(case, result.output))
+    if policy.split is None:
+        result.problems.extend(check_output(case, result.outputs[0]))
+    else:
+        result.problems.extend(_check_alerts(case, result.outputs))
     return result
+
+
+def _check_alerts(case: CaseSpec, outputs: list[Any]) -> list[str]:
+    """A split case's `alerts:` (count and order) and `each:` against the alerts made."""
+    problems = []
+    if case.alerts is not None and len(case.alerts) != len(outputs):
+        problems.append(
+            f"alerts: the body split into {len(outputs)} alert(s), the case lists "
+            f"{len(case.alerts)}; give one entry per alert, in order"
+        )
+    for number, output in enumerate(outputs, 1):
+        checks = [case.each] if case.each is not None else []
+        if case.alerts is not None and number <= len(case.alerts):
+            checks.append(case.alerts[number - 1])
+        for expected in checks:
+            problems.extend(f"alert #{number}: {p}" for p in check_output(expected, output))
+    return problems
+
+
+def _owners(case: CaseSpec, result: _Result) -> list[tuple[str, str, Any]]:
+    """Each `same_entity_id_as` of a case: (its prefix in messages, the reference, the
+    output it is about, or MISSING)."""
+    found: list[tuple[str, str, Any]] = []
+    if case.same_entity_id_as is not None:
+        output = result.outputs[0] if result.outputs else MISSING
+        found.append(("", case.same_entity_id_as, output))
+    for number, entry in enumerate(case.alerts or (), 1):
+        if entry.same_entity_id_as is not None:
+            output = result.outputs[number - 1] if number <= len(result.outputs) else MISSING
+            found.append((f"alert #{number}: ", entry.same_entity_id_as, output))
+    return found
+
+
+def _target(ref: str, results: dict[str, _Result]) -> tuple[Any, str]:
+    """The output `ref` names (`case`, or `case#N` for a split case's N-th alert), or
+    MISSING and why."""
+    target = entity_ref(ref, results)
+    assert target is not None  # the file was checked when it was loaded
+    name, number = target
+    outputs = results[name].outputs
+    if not outputs:
+        return MISSING, "that case has no output"
+    if number is None:
+        return outputs[0], ""
+    if number > len(outputs):
+        return MISSING, f"that case's body split into {len(outputs)} alert(s) only"
+    return outputs[number - 1], ""
 
 
 def _cross_checks(cases: tuple[CaseSpec, ...], results: dict[str, _Result]) -> None:
     for case in cases:
-        if case.same_entity_id_as is None:
-            continue
-        mine, theirs = results[case.name], results[case.same_entity_id_as]
-        if mine.output is MISSING or theirs.output is MISSING:
-            if mine.output is not MISSING:
+        mine = results[case.name]
+        for prefix, ref, output in _owners(case, mine):
+            if output is MISSING:
+                continue
+            theirs, why = _target(ref, results)
+            if theirs is MISSING:
+                mine.problems.append(f"{prefix}same_entity_id_as {ref}: {why}")
+                continue
+            ids = [get_at(doc, ("entity_id",), MISSING) for doc in (output, theirs)]
+            if ids[0] is MISSING or ids[1] is MISSING:
                 mine.problems.append(
-                    f"same_entity_id_as {case.same_entity_id_as}: that case has no output"
+                    f"{prefix}same_entity_id_as {ref}: entity_id missing from "
+                    f"{'this' if ids[0] is MISSING else 'that'} output"
                 )
-            continue
-        ids = [get_at(r.output, ("entity_id",), MISSING) for r in (mine, theirs)]
-        if ids[0] is MISSING or ids[1] is MISSING:
-            mine.problems.append(
-                f"same_entity_id_as {case.same_entity_id_as}: entity_id missing from "
-                f"{'this' if ids[0] is MISSING else 'that'} output"
-            )
-        elif ids[0] != ids[1]:
-            mine.problems.append(
-                f"same_entity_id_as {case.same_entity_id_as}: entity_id {short(ids[0])} "
-                f"differs from {short(ids[1])}"
-            )
+            elif ids[0] != ids[1]:
+                mine.problems.append(
+                    f"{prefix}same_entity_id_as {ref}: entity_id {short(ids[0])} "
+                    f"differs from {short(ids[1])}"
+                )
 
 
 def _indent(text: str, prefix: str) -> str:

@@ -1,7 +1,9 @@
 """From a route and a request body to durable, sanitized alerts: the steps every ingress shares.
 
-read the body (JSON, within limits) → sanitize (the route's policy, then its upstream contract)
-→ queue in the spool (durable before anyone answers 2xx) → count, log value-free, wake delivery.
+read the body (JSON, within limits) → sanitize (the route's policy, then its upstream contract,
+for each alert of the body: one, or one per element with the policy's `split:`) → queue them
+all in one spool commit (durable before anyone answers 2xx; all of a body or none) → count,
+log value-free (one line per alert), wake delivery.
 An ingress module authenticates, picks the route, and shapes the answer its senders expect; it
 calls `accept`, which raises a `SanitizerError` (already counted and logged) or returns the
 queued alerts' ids.
@@ -88,18 +90,20 @@ async def read_json(request: Request, limits: Limits) -> Any:
 
 @dataclass(frozen=True)
 class Accepted:
-    """What was queued for one request: one id per alert, in the order of the body."""
+    """What was queued for one request: one id per alert, in the order of the body. `split`:
+    the route's policy splits bodies, so the answer lists ids even for a body of one alert."""
 
     ids: list[str]
+    split: bool = False
 
 
-def sanitize(route: LiveRoute, doc: Any) -> tuple[bytes, Sanitized]:
-    """The route's policy, then its upstream's contract: the body to queue, and the audit."""
-    result = route.policy.apply(doc)
-    payload = result.payload
-    if route.contract is not None:
-        payload = route.contract.check(payload)
-    return jsonio.dumps(payload).encode("utf-8"), result
+def sanitize(route: LiveRoute, doc: Any) -> list[tuple[bytes, Sanitized]]:
+    """The route's policy, then its upstream's contract, for each alert of the body (itself,
+    or one per element with the policy's `split:`): the bodies to queue and their audits, in
+    order; `Refusal` for the whole body when any one alert is refused."""
+    contract = route.contract
+    results = route.policy.apply_all(doc, then=None if contract is None else contract.check)
+    return [(jsonio.dumps(result.payload).encode("utf-8"), result) for result in results]
 
 
 async def accept(
@@ -109,15 +113,18 @@ async def accept(
     *,
     routing_key: str | None = None,
 ) -> Accepted:
-    """Load the body, sanitize it and queue it durably; raise a counted, logged error if not."""
+    """Load the body, sanitize each of its alerts and queue them all durably in one commit;
+    raise a counted, logged error if not (then nothing of the body is queued)."""
     started = time.perf_counter()
     name = route.name
     metrics = proxy.metrics
     metrics.received.labels(name).inc()
     try:
         doc = await load()
-        body, result = sanitize(route, doc)
-        alert_id = await proxy.spool.append(name, body, routing_key=routing_key)
+        sanitized = sanitize(route, doc)
+        ids = await proxy.spool.append_many(
+            name, [body for body, _ in sanitized], routing_key=routing_key
+        )
     except Refusal as exc:
         metrics.refused.labels(name, "refused").inc()
         metrics.rule_refusals.labels(name, exc.rule).inc()
@@ -135,21 +142,22 @@ async def accept(
             extra={"route": name, "outcome": exc.code, "status": exc.status},
         )
         raise
-    hits = result.hits_by_rule()
-    for rule, count in hits.items():
-        metrics.rule_hits.labels(name, rule).inc(count)
-    metrics.queued.labels(name).inc()
     proxy.wake_delivery()
     elapsed = time.perf_counter() - started
     metrics.request_seconds.labels(name).observe(elapsed)
-    log.info(
-        "alert queued",
-        extra={
-            "alert_id": alert_id,
-            "route": name,
-            "outcome": "queued",
-            "rule_hits": hits,
-            "duration_ms": round(elapsed * 1000, 3),
-        },
-    )
-    return Accepted([alert_id])
+    for alert_id, (_, result) in zip(ids, sanitized, strict=True):
+        hits = result.hits_by_rule()
+        for rule, count in hits.items():
+            metrics.rule_hits.labels(name, rule).inc(count)
+        metrics.queued.labels(name).inc()
+        log.info(
+            "alert queued",
+            extra={
+                "alert_id": alert_id,
+                "route": name,
+                "outcome": "queued",
+                "rule_hits": hits,
+                "duration_ms": round(elapsed * 1000, 3),
+            },
+        )
+    return Accepted(ids, split=route.policy.split is not None)

@@ -17,7 +17,8 @@ def error_response(exc: SanitizerError) -> JSONResponse:
 
 
 def accepted_response(accepted: Accepted) -> JSONResponse:
-    """202 with the queued alert's id, or every id when the policy split the body."""
-    if len(accepted.ids) == 1:
+    """202 with the queued alert's id, or `{"ids": [...]}` in the body's order when the route's
+    policy splits bodies (even into one alert, so a sender's parser sees one shape)."""
+    if len(accepted.ids) == 1 and not accepted.split:
         return JSONResponse({"id": accepted.ids[0]}, status_code=202)
     return JSONResponse({"ids": accepted.ids}, status_code=202)

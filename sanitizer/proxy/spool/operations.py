@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 __all__ = [
     "TEXT_LIMIT",
     "Append",
+    "AppendAll",
     "Dead",
     "Delivered",
     "Op",
@@ -65,6 +66,17 @@ class Append:
 
 
 @dataclass(frozen=True)
+class AppendAll:
+    """The alerts of one request body: committed together, in one transaction, or none."""
+
+    appends: tuple[Append, ...]
+
+    @property
+    def size(self) -> int:
+        return sum(len(append.body) for append in self.appends)
+
+
+@dataclass(frozen=True)
 class Delivered:
     id: str
 
@@ -83,7 +95,7 @@ class Dead:
     dead_at: float
 
 
-Op = Append | Delivered | Retry | Dead
+Op = Append | AppendAll | Delivered | Retry | Dead
 
 
 def new_id() -> str:
@@ -96,6 +108,9 @@ def execute(conn: sqlite3.Connection, op: Op) -> None:
     if isinstance(op, Append):
         row = (op.id, op.route, op.routing_key, op.body, len(op.body))
         conn.execute(_INSERT, (*row, op.created_at, op.created_at))
+    elif isinstance(op, AppendAll):
+        for append in op.appends:
+            execute(conn, append)
     elif isinstance(op, Delivered):
         conn.execute(_DELETE, (op.id,))
     elif isinstance(op, Retry):

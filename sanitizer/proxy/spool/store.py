@@ -18,6 +18,7 @@ from sanitizer.proxy.spool import deadletters
 from sanitizer.proxy.spool.operations import (
     TEXT_LIMIT,
     Append,
+    AppendAll,
     Dead,
     Delivered,
     Op,
@@ -45,6 +46,15 @@ PROBE_INTERVAL = 2.0
 _STOP = object()
 
 
+def _appended(op: Op) -> int:
+    """Bytes `op` adds to the queue (what its caller reserved)."""
+    if isinstance(op, Append):
+        return len(op.body)
+    if isinstance(op, AppendAll):
+        return op.size
+    return 0
+
+
 def _broken(exc: BaseException) -> Unavailable:
     return Unavailable(
         f"the spool cannot be written ({type(exc).__name__}); retry later",
@@ -55,7 +65,8 @@ def _broken(exc: BaseException) -> Unavailable:
 class Spool:
     """The durable queue. See the package docstring for threads and connections.
 
-    Async (await the commit): start, close, append, mark_delivered, mark_retry, dead_letter.
+    Async (await the commit): start, close, append, append_many, mark_delivered, mark_retry,
+    dead_letter.
     Synchronous, event-loop safe (no fsync): claim_due, release, depth, queued_bytes,
     dead_count, writable. Synchronous management (they commit; for the CLI, may run while the
     proxy is down or up): list_dead, retry_dead, purge_dead.
@@ -152,8 +163,30 @@ class Spool:
 
     async def append(self, route: str, body: bytes, *, routing_key: str | None = None) -> str:
         """Queue one sanitized alert; returns its id once the commit holding it is on disk."""
+        self._reserve(len(body))
+        op = Append(new_id(), route, routing_key, body, self._clock())
+        # From here the writer settles the reservation, even if this await is cancelled.
+        await self._submit(op)
+        return op.id
+
+    async def append_many(
+        self, route: str, bodies: Sequence[bytes], *, routing_key: str | None = None
+    ) -> list[str]:
+        """Queue the alerts of one request body together: their ids, in order, once the one
+        commit holding them all is on disk. All or none: the byte limit counts the whole set
+        (`Unavailable` when it does not fit), and a failed commit writes none of them."""
+        if not bodies:
+            return []
+        self._reserve(sum(len(body) for body in bodies))
+        created = self._clock()
+        op = AppendAll(tuple(Append(new_id(), route, routing_key, b, created) for b in bodies))
+        await self._submit(op)  # the writer settles the reservation, as for `append`
+        return [append.id for append in op.appends]
+
+    def _reserve(self, size: int) -> None:
+        """Count `size` bytes as queued until their commit settles, or `Unavailable` (spool
+        full) when they do not fit under `max_bytes`."""
         self._check_running()
-        size = len(body)
         with self._counter_lock:
             queued = self._queued_bytes + self._reserved
             if queued + size > self.max_bytes:
@@ -162,10 +195,6 @@ class Spool:
                     retry_after=FULL_RETRY_AFTER,
                 )
             self._reserved += size
-        op = Append(new_id(), route, routing_key, body, self._clock())
-        # From here the writer settles the reservation, even if this await is cancelled.
-        await self._submit(op)
-        return op.id
 
     async def mark_delivered(self, alert_id: str) -> None:
         """Delete the alert; its claim is released once the delete is committed."""
@@ -309,7 +338,7 @@ class Spool:
     def _write_batch(self, batch: list[tuple[Op, asyncio.Future[None]]]) -> None:
         conn = self._writer
         assert conn is not None
-        appended = sum(len(op.body) for op, _ in batch if isinstance(op, Append))
+        appended = sum(_appended(op) for op, _ in batch)
         error: BaseException | None = None
         with self._write_lock:
             try:
@@ -370,7 +399,7 @@ class Spool:
         self, batch: list[tuple[Op, asyncio.Future[None]]], error: BaseException | None
     ) -> None:
         for op, future in batch:
-            if error is None and not isinstance(op, Append):
+            if error is None and not isinstance(op, Append | AppendAll):
                 self._claimed.discard(op.id)  # committed: the row may be claimed again
             if future.done():  # the caller was cancelled; the write stands
                 continue
