@@ -2,7 +2,9 @@
 
 Runs the real proxy as a child process on a free loopback port with a throw-away state
 directory, posts one realistic alert per shipped sender policy, and prints each alert as
-sent, as it reached the (capture) upstream, and the audit of what changed. Then stops it.
+sent, as it reached the (capture) upstream, and the audit of what changed. A body the
+route's policy splits (an Alertmanager group) is answered with one id per alert, and each
+alert is shown. Then stops it.
 """
 
 from __future__ import annotations
@@ -72,6 +74,100 @@ SAMPLES: list[tuple[str, str, dict[str, Any]]] = [
             '"203.0.113.9", "password": "Winter2026!"}]',
         },
     ),
+    (
+        "alertmanager",
+        "Alertmanager webhook group of two alerts, one incident each (one already resolved)",
+        {
+            "version": "4",
+            "groupKey": '{}:{alertname="KubePodCrashLooping"}',
+            "truncatedAlerts": 0,
+            "status": "firing",
+            "receiver": "payments-victorops",
+            "groupLabels": {"alertname": "KubePodCrashLooping"},
+            "commonLabels": {"alertname": "KubePodCrashLooping", "namespace": "payments"},
+            "commonAnnotations": {},
+            "externalURL": "http://alertmanager-0.monitoring.svc.cluster.local:9093",
+            "alerts": [
+                {
+                    "status": "firing",
+                    "labels": {
+                        "alertname": "KubePodCrashLooping",
+                        "instance": "10.42.7.19:8080",
+                        "namespace": "payments",
+                        "pod": "payments-api-7d9c5b-x2x8q",
+                        "severity": "critical",
+                        "owner_email": "payments-oncall@example.com",
+                    },
+                    "annotations": {
+                        "summary": "payments-api is crash looping",
+                        "description": "FATAL connecting to postgres://payments:Pa55word@"
+                        "10.42.0.5:5432/payments",
+                        "runbook_url": "https://runbooks.example.com/KubePodCrashLooping",
+                    },
+                    "startsAt": "2026-11-24T05:02:11.512Z",
+                    "endsAt": "0001-01-01T00:00:00Z",
+                    "generatorURL": "http://prometheus-0.monitoring.svc:9090/graph?g0.expr=up",
+                    "fingerprint": "a3c9f0b41d2e7c58",
+                },
+                {
+                    "status": "resolved",
+                    "labels": {
+                        "alertname": "KubePodCrashLooping",
+                        "instance": "10.42.7.23:8080",
+                        "namespace": "payments",
+                        "pod": "payments-api-7d9c5b-q8w2e",
+                        "severity": "warning",
+                    },
+                    "annotations": {"summary": "payments-api is crash looping"},
+                    "startsAt": "2026-11-24T05:02:11.512Z",
+                    "endsAt": "2026-11-24T05:21:41.512Z",
+                    "generatorURL": "http://prometheus-0.monitoring.svc:9090/graph?g0.expr=up",
+                    "fingerprint": "5e81d2c7a09b4f36",
+                },
+            ],
+        },
+    ),
+    (
+        "pagerduty",
+        "PagerDuty Events v2 trigger (as senders post it to /v2/enqueue), secrets in details",
+        {
+            "routing_key": "R0UT1NGKEYF4KE0000000000000000AB",
+            "event_action": "trigger",
+            "dedup_key": "checkout-latency/api-gw-3.prod.corp.internal",
+            "payload": {
+                "summary": "Checkout p99 4.2s on api-gw-3.prod.corp.internal (10.60.1.33)",
+                "source": "api-gw-3.prod.corp.internal",
+                "severity": "warning",
+                "custom_details": {
+                    "p99_ms": 4210,
+                    "upstream": "http://svc-user:s3cr3t@10.60.2.15:8443/v1/charge",
+                    "on_call_email": "sre-oncall@example.com",
+                },
+            },
+            "images": [{"src": "https://grafana.corp.internal/render/checkout.png"}],
+            "client": "checkout-monitor",
+            "client_url": "https://checkout-monitor.corp.internal/alerts/991",
+        },
+    ),
+    (
+        "zabbix",
+        "Zabbix 6.0 VictorOps media type problem, CRLF text and the frontend's event link",
+        {
+            "entity_display_name": "Problem: MySQL: Failed to fetch info data on db-billing-02",
+            "entity_id": "48213",
+            "hostname": "db-billing-02.corp.internal",
+            "monitoring_tool": "Zabbix",
+            "operational_data": "Current value: 0",
+            "severity": "High",
+            "state_message": "Problem started at 05:12:44 on 2026.11.24\r\nHost: "
+            "db-billing-02.corp.internal\r\nOriginal problem ID: 48213\r\n"
+            "mysql://zbx_monitor:Zbx!Mysql2026@10.20.40.12:3306/",
+            "trigger_description": "Escalate to dba-oncall@example.com or +44 20 7946 0958",
+            "message_type": "WARNING",
+            "event_info": "https://zabbix.corp.internal/zabbix/tr_events.php?triggerid=23870"
+            "&eventid=48213",
+        },
+    ),
 ]
 
 
@@ -106,6 +202,13 @@ def _captured(path: Path, alert_id: str) -> Any:
             )
         time.sleep(0.02)
     return alert
+
+
+def _queued_ids(answer: Any) -> list[str]:
+    """The ids a 202 names: `{"id": ...}` for one alert, `{"ids": [...]}` for a split body."""
+    if isinstance(answer, dict) and isinstance(answer.get("ids"), list):
+        return [str(alert_id) for alert_id in answer["ids"]]
+    return [str(answer["id"])]
 
 
 def _show(title: str, value: Any) -> None:
@@ -145,17 +248,26 @@ def run_demo() -> int:
                 _show("sent", alert)
                 if response.status_code != 202:
                     continue
-                _show(
-                    "delivered upstream",
-                    _captured(state_dir / "captured.jsonl", response.json()["id"]),
-                )
+                ids = _queued_ids(response.json())
+                for number, alert_id in enumerate(ids, 1):
+                    title = "delivered upstream"
+                    if len(ids) > 1:
+                        title += f" (alert {number} of {len(ids)})"
+                    _show(title, _captured(state_dir / "captured.jsonl", alert_id))
                 policy = load_policy(
                     rules_dir() / ROUTE_POLICIES[route],
                     environ={**os.environ, "SANITIZER_KEY_PSEUDONYM": key},
                 )
-                print("  audit (rule, action, where, changes):")
-                for entry in policy.apply(alert).audit:
-                    print(f"    {entry.rule:<24} {entry.action:<9} {entry.path:<24} {entry.count}")
+                results = policy.apply_all(alert)
+                for number, result in enumerate(results, 1):
+                    heading = "  audit (rule, action, where, changes)"
+                    if len(results) > 1:
+                        heading += f" of alert {number} of {len(results)}"
+                    print(f"{heading}:")
+                    for entry in result.audit:
+                        print(
+                            f"    {entry.rule:<24} {entry.action:<9} {entry.path:<24} {entry.count}"
+                        )
                 print()
         finally:
             process.send_signal(signal.SIGTERM)

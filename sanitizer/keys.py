@@ -124,3 +124,15 @@ def load_key(name: str, ref: SecretRef, *, environ: Mapping[str, str] | None = N
 def generate_key() -> str:
     """32 bytes from the OS's CSPRNG, in standard base64."""
     return base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode("ascii")
+
+
+def token_text(material: bytes) -> str:
+    """Bytes as a credential that needs no escaping anywhere, a URL path included: base64url
+    without padding (A-Z a-z 0-9 - _ only)."""
+    return base64.urlsafe_b64encode(material).rstrip(b"=").decode("ascii")
+
+
+def generate_token() -> str:
+    """A new inbound credential: 32 bytes from the OS's CSPRNG as `token_text` (43
+    characters), what `sanitizer keygen --token` prints."""
+    return token_text(secrets.token_bytes(KEY_BYTES))

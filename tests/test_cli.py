@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import string
 import subprocess
 import sys
 
@@ -12,6 +13,7 @@ import pytest
 from sanitizer.cli import build_parser, main
 from tests.conftest import ENVIRON, FIXTURES
 
+URL_SAFE = set(string.ascii_letters + string.digits + "-_")
 POLICY = """\
 version: 1
 name: cli
@@ -121,6 +123,18 @@ def test_apply_reads_stdin_and_never_prints_a_traceback(policy_file, tmp_path):
 def test_keygen_prints_a_32_byte_base64_key(capsys):
     code, out, _ = run(capsys, "keygen")
     assert code == 0 and len(base64.b64decode(out.strip(), validate=True)) == 32
+
+
+def test_keygen_token_prints_a_url_safe_unpadded_base64url_token_of_32_bytes(capsys):
+    tokens = set()
+    for _ in range(20):
+        code, out, _ = run(capsys, "keygen", "--token")
+        token = out.strip()
+        assert code == 0 and out == token + "\n"
+        assert len(token) == 43 and set(token) <= URL_SAFE, token
+        assert len(base64.urlsafe_b64decode(token + "=")) == 32
+        tokens.add(token)
+    assert len(tokens) == 20
 
 
 def test_reveal_turns_a_token_back(capsys, policy_file, tmp_path):

@@ -1,9 +1,11 @@
 """The shipped policies in rules/, over the alert corpus and mutated variants of it.
 
 For every policy and every alert: the policy refuses, or its output holds no canary secret,
-no e-mail address and none of the input's IP addresses. The sender policies' outputs meet
-the VictorOps contract (or the contract refuses them), and each alert meant for a policy
-passes it. The shipped test files (rules/tests/*.yaml) all pass.
+no e-mail address and none of the input's IP addresses (a policy that splits a body into
+alerts: none of its outputs does). The sender policies' outputs meet their upstream's
+contract (VictorOps, or PagerDuty for pagerduty-events) or the contract refuses them, and
+each alert meant for a policy passes it. The shipped test files (rules/tests/*.yaml) all
+pass, and every policy in rules/ is one of those checked here.
 """
 
 from __future__ import annotations
@@ -37,13 +39,30 @@ ENVIRON = {
     "SANITIZER_KEY_PSEUDONYM": base64.b64encode(b"property-test-key-not-a-secret!!").decode()
 }
 
-POLICY_NAMES = ("nagios", "victorops-rest", "logzio-samples", "strict")
+POLICY_NAMES = (
+    "nagios",
+    "victorops-rest",
+    "logzio-samples",
+    "strict",
+    "zabbix",
+    "alertmanager",
+    "pagerduty-events",
+)
 POLICIES: dict[str, Policy] = {
     name: load_policy(RULES / f"{name}.yaml", environ=ENVIRON) for name in POLICY_NAMES
 }
-VICTOROPS_SENDERS = ("nagios", "victorops-rest", "logzio-samples")
+# The upstream type each sender policy is written for (strict has none: any sender's REST body).
+UPSTREAM_OF = {
+    "nagios": "victorops",
+    "victorops-rest": "victorops",
+    "logzio-samples": "victorops",
+    "zabbix": "victorops",
+    "alertmanager": "victorops",
+    "pagerduty-events": "pagerduty",
+}
 VICTOROPS = contract_for("victorops")
-assert VICTOROPS is not None
+PAGERDUTY = contract_for("pagerduty")
+assert VICTOROPS is not None and PAGERDUTY is not None
 
 CORPUS: dict[str, Any] = {
     path.name: jsonio.parse(path.read_bytes(), require_object=True)
@@ -52,6 +71,9 @@ CORPUS: dict[str, Any] = {
 
 # Which policy each corpus alert is meant for (the rest only have to be handled safely).
 HOME = {
+    "alertmanager-webhook-": "alertmanager",  # before "alertmanager-": the first match wins
+    "zabbix-victorops-": "zabbix",
+    "pagerduty-events-": "pagerduty-events",
     "nagios-": "nagios",
     "icinga-": "nagios",
     "flux-": "victorops-rest",
@@ -104,32 +126,45 @@ def emails_in(doc: Any) -> list[str]:
     return [text[s:e] for text in texts(doc) for s, e in find(text)]
 
 
-def assert_safe(name: str, policy: Policy, alert: Any, canaries: tuple[str, ...] = ()) -> Any:
-    """Apply `policy`; unless it refuses, the output leaks no canary, e-mail or input IP."""
+def outputs_of(policy: Policy, alert: Any) -> list[Any]:
+    """The sanitized alerts `policy` makes of a body: one, or one per element it splits."""
+    return [result.payload for result in policy.apply_all(alert)]
+
+
+def assert_safe(
+    name: str, policy: Policy, alert: Any, canaries: tuple[str, ...] = ()
+) -> list[Any] | None:
+    """Apply `policy`; unless it refuses, no output leaks a canary, an e-mail or an input IP."""
     try:
-        output = policy.apply(alert).payload
+        outputs = outputs_of(policy, alert)
     except Refusal:
         return None
-    dumped = json.dumps(output, ensure_ascii=False).lower()
-    for canary in canaries:
-        assert canary.lower() not in dumped, (name, canary)
-    assert emails_in(output) == [], name
-    for email in emails_in(alert):
-        assert email.lower() not in dumped, name
-    leaked = addresses_in(output) & addresses_in(alert)
-    assert not leaked, (name, sorted(map(str, leaked)))
-    return output
+    for output in outputs:
+        dumped = json.dumps(output, ensure_ascii=False).lower()
+        for canary in canaries:
+            assert canary.lower() not in dumped, (name, canary)
+        assert emails_in(output) == [], name
+        for email in emails_in(alert):
+            assert email.lower() not in dumped, name
+        leaked = addresses_in(output) & addresses_in(alert)
+        assert not leaked, (name, sorted(map(str, leaked)))
+    return outputs
 
 
-def assert_meets_victorops(name: str, output: Any, *, must_pass: bool) -> None:
+def assert_meets_contract(policy_name: str, name: str, output: Any, *, must_pass: bool) -> None:
+    """The output passes the contract of the upstream `policy_name` is written for, or (when
+    it need not) that contract refuses it naming one of its own checks."""
+    upstream = UPSTREAM_OF[policy_name]
+    contract = VICTOROPS if upstream == "victorops" else PAGERDUTY
     try:
-        checked = VICTOROPS.check(output)
+        checked = contract.check(output)
     except Refusal as exc:
         assert not must_pass, (name, exc.message)
-        assert exc.rule.startswith("contract:victorops:")
+        assert exc.rule.startswith(f"contract:{upstream}:")
         return
-    assert checked["message_type"].upper() in VICTOROPS_MESSAGE_TYPES
-    assert VICTOROPS.check(checked) is checked
+    if upstream == "victorops":
+        assert checked["message_type"].upper() in VICTOROPS_MESSAGE_TYPES
+    assert contract.check(checked) is checked
 
 
 # -------------------------------------------------------------------------- the corpus
@@ -144,16 +179,21 @@ def test_the_corpus_holds_at_least_twenty_alerts_of_every_kind():
 @pytest.mark.parametrize("policy_name", POLICY_NAMES)
 @pytest.mark.parametrize("alert_name", sorted(CORPUS))
 def test_every_policy_handles_every_corpus_alert_safely(policy_name, alert_name):
-    output = assert_safe(alert_name, POLICIES[policy_name], CORPUS[alert_name])
-    if policy_name in VICTOROPS_SENDERS and output is not None:
-        assert_meets_victorops(alert_name, output, must_pass=False)
+    outputs = assert_safe(alert_name, POLICIES[policy_name], CORPUS[alert_name])
+    if policy_name in UPSTREAM_OF:
+        for output in outputs or ():
+            assert_meets_contract(policy_name, alert_name, output, must_pass=False)
 
 
 @pytest.mark.parametrize("alert_name", sorted(n for n in CORPUS if home_of(n)))
-def test_each_alert_passes_its_own_policy_and_the_victorops_contract(alert_name):
-    policy = POLICIES[home_of(alert_name)]
-    output = policy.apply(CORPUS[alert_name]).payload
-    assert_meets_victorops(alert_name, output, must_pass=True)
+def test_each_alert_passes_its_own_policy_and_its_upstreams_contract(alert_name):
+    policy_name = home_of(alert_name)
+    for output in outputs_of(POLICIES[policy_name], CORPUS[alert_name]):
+        assert_meets_contract(policy_name, alert_name, output, must_pass=True)
+
+
+def test_every_policy_in_rules_is_checked_here():
+    assert {path.stem for path in RULES.glob("*.yaml")} == set(POLICY_NAMES)
 
 
 def test_nagios_problem_recovery_and_ack_of_one_service_share_an_entity_id():
@@ -170,8 +210,47 @@ def test_nagios_problem_recovery_and_ack_of_one_service_share_an_entity_id():
 
 
 @pytest.mark.parametrize("policy_name", POLICY_NAMES)
-def test_no_shipped_policy_provably_drops_what_victorops_requires(policy_name):
-    assert check_policy_against(POLICIES[policy_name], "victorops") == []
+def test_no_shipped_policy_provably_drops_what_its_upstream_requires(policy_name):
+    upstream = UPSTREAM_OF.get(policy_name, "victorops")
+    assert check_policy_against(POLICIES[policy_name], upstream) == []
+
+
+def test_zabbix_problem_update_and_recovery_share_an_entity_id():
+    ids = {
+        output["entity_id"]
+        for name in (
+            "zabbix-victorops-problem.json",
+            "zabbix-victorops-update.json",
+            "zabbix-victorops-recovery.json",
+        )
+        for output in outputs_of(POLICIES["zabbix"], CORPUS[name])
+    }
+    assert len(ids) == 1
+
+
+def test_a_resolved_alertmanager_alert_resolves_exactly_its_own_incident():
+    policy = POLICIES["alertmanager"]
+    firing = outputs_of(policy, CORPUS["alertmanager-webhook-firing.json"])
+    later = outputs_of(policy, CORPUS["alertmanager-webhook-one-resolved.json"])
+    assert len(firing) == len(later) == 3
+    assert len({alert["entity_id"] for alert in firing}) == 3
+    assert [alert["entity_id"] for alert in later] == [alert["entity_id"] for alert in firing]
+    assert [alert["message_type"] for alert in later] == ["CRITICAL", "RECOVERY", "CRITICAL"]
+
+
+def test_a_pagerduty_resolve_carries_its_triggers_hashed_dedup_key():
+    policy = POLICIES["pagerduty-events"]
+    for trigger, resolve in (
+        (
+            "pagerduty-events-alertmanager-trigger.json",
+            "pagerduty-events-alertmanager-resolve.json",
+        ),
+        ("pagerduty-events-zabbix-trigger.json", "pagerduty-events-zabbix-acknowledge.json"),
+        ("pagerduty-events-v2-trigger.json", "pagerduty-events-v2-resolve.json"),
+    ):
+        opened = policy.apply(CORPUS[trigger]).payload["dedup_key"]
+        assert policy.apply(CORPUS[resolve]).payload["dedup_key"] == opened
+        assert opened != CORPUS[trigger]["dedup_key"]
 
 
 # ------------------------------------------------------------------ mutated variants
@@ -249,10 +328,11 @@ def mutated_alerts(draw: st.DrawFn) -> tuple[str, dict[str, Any], tuple[str, ...
 def test_mutated_alerts_are_refused_or_leak_nothing(case):
     name, alert, canaries = case
     for policy_name, policy in POLICIES.items():
-        output = assert_safe(name, policy, alert, canaries)
-        if output is None or policy_name not in VICTOROPS_SENDERS:
+        outputs = assert_safe(name, policy, alert, canaries)
+        if outputs is None or policy_name not in UPSTREAM_OF:
             continue
-        assert_meets_victorops(name, output, must_pass=policy_name == "nagios")
+        for output in outputs:
+            assert_meets_contract(policy_name, name, output, must_pass=policy_name == "nagios")
 
 
 # ---------------------------------------------------------------- shipped test files

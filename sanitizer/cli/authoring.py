@@ -9,7 +9,7 @@ from pathlib import Path
 from sanitizer import jsonio
 from sanitizer.cli.exits import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, fail, load, read_input
 from sanitizer.errors import InputError, Refusal, SanitizerError
-from sanitizer.keys import generate_key, key_id
+from sanitizer.keys import generate_key, generate_token, key_id
 from sanitizer.policy.apply import Policy
 
 
@@ -17,6 +17,8 @@ def _rule_lines(policy: Policy) -> None:
     print(f"policy {policy.name!r}: {len(policy.rules)} rules, valid")
     for key in policy.keys:
         print(f"  key {key.name}: id {key.id}")
+    if policy.split is not None:
+        print(f"  split: {policy.split.describe()}  (each element one alert, seen alone)")
     for number, rule in enumerate(policy.rules, 1):
         scope, *details = rule.describe()
         print(f"  {number:>2}. {rule.id:<28} {rule.action:<9} {scope}")
@@ -124,31 +126,46 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
+    """Sanitized JSON on stdout: one document, or with `split:` one line per alert (--pretty:
+    a JSON array); nothing at all when any alert is refused."""
     policy = load(args.policy)
     data = read_input(args.input, args.max_bytes)
     try:
         doc = jsonio.parse(data, max_bytes=args.max_bytes, max_depth=args.max_depth)
     except InputError as exc:
         fail(f"input refused: {exc.message}")
-    try:
-        result = policy.apply(doc)
-        payload = result.payload
-        if args.upstream:
-            from sanitizer.proxy.upstreams import contract_for
+    check = None
+    if args.upstream:
+        from sanitizer.proxy.upstreams import contract_for
 
-            contract = contract_for(args.upstream)
-            if contract is not None:
-                payload = contract.check(payload)
+        contract = contract_for(args.upstream)
+        check = None if contract is None else contract.check
+    try:
+        results = policy.apply_all(doc, then=check)
     except Refusal as exc:
         fail(f"refused: {exc.message}", EXIT_REFUSED)
+    payloads = [result.payload for result in results]
     if args.audit:
-        for entry in result.audit:
-            print(jsonio.dumps(entry.to_dict()), file=sys.stderr)
-    sys.stdout.write(jsonio.dumps(payload, indent=2 if args.pretty else None) + "\n")
+        for index, result in enumerate(results, 1):
+            for entry in result.audit:
+                record = entry.to_dict()
+                if policy.split is not None:
+                    record = {"alert": index, **record}
+                print(jsonio.dumps(record), file=sys.stderr)
+    if policy.split is None:
+        text = jsonio.dumps(payloads[0], indent=2 if args.pretty else None)
+    elif args.pretty:
+        text = jsonio.dumps(payloads, indent=2)
+    else:
+        text = "\n".join(jsonio.dumps(payload) for payload in payloads)
+    sys.stdout.write(text + "\n")
     return EXIT_OK
 
 
 def cmd_keygen(args: argparse.Namespace) -> int:
+    if args.token:
+        print(generate_token())
+        return EXIT_OK
     key = generate_key()
     print(key)
     if sys.stderr.isatty():

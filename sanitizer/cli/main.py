@@ -126,12 +126,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-bytes", type=int, default=jsonio.DEFAULT_MAX_BYTES, help="size limit (1 MiB)"
     )
 
-    _command(
+    keygen = _command(
         sub,
         "keygen",
         cmd_keygen,
-        "Print a new random 32-byte key in base64, for a policy's 'keys:' section.",
-        "  sanitizer keygen > /run/secrets/pseudonym-key && chmod 600 /run/secrets/pseudonym-key",
+        "Print a new random 32-byte key in base64, for a policy's 'keys:' section; with "
+        "--token, an inbound credential for a route.",
+        "  sanitizer keygen > /run/secrets/pseudonym-key && chmod 600 /run/secrets/pseudonym-key\n"
+        "  sanitizer keygen --token > /run/secrets/nagios-inbound-token",
+    )
+    keygen.add_argument(
+        "--token",
+        action="store_true",
+        help="print a URL-safe inbound credential instead (base64url, no padding: it works "
+        "in a VictorOps URL path, a header or a JSON body as it is)",
     )
 
     reveal = _command(
@@ -202,6 +210,12 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--token-file", metavar="FILE", help="file holding the route's token")
     send.add_argument("--timeout", type=float, default=10.0, help="seconds (10)")
     send.add_argument("--ca-bundle", metavar="FILE", help="CA bundle for an https proxy URL")
+    send.add_argument(
+        "--client-cert", metavar="FILE", help="PEM client certificate, for a proxy with client_ca"
+    )
+    send.add_argument(
+        "--client-key", metavar="FILE", help="PEM private key of --client-cert (unencrypted)"
+    )
 
     spool = _command(
         sub,

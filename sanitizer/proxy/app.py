@@ -2,13 +2,19 @@
 
 Ingress (one module each in `sanitizer.proxy.ingress`, all through `sanitizer.proxy.intake`):
   POST /integrations/generic/20131114/alert/{key}/{routing_key}   VictorOps REST URL shape;
-       {key} is one of a route's inbound credentials (the real API key lives only upstream)
+       {key} is one of a route's inbound credentials (the real API key lives only upstream),
+       each segment percent-decoded on its own (a credential's "/" travels as %2F)
   POST /v1/alerts/{route}   with `Authorization: Bearer <credential>`
+  POST /v2/enqueue, /v2/change/enqueue   PagerDuty Events API v2; the body's `routing_key` is
+       the credential, removed before the policy; PagerDuty's own answers
+  POST /data/v2/alerts   BigPanda's alerts API; `Authorization: Bearer <credential>`, the
+       body's `app_key` removed before the policy; 201 as BigPanda answers
   GET  /healthz  /readyz  /metrics
 
-Every error is a JSON body `{"error": code, "message": ...}` with the status the error carries
-(`sanitizer.errors`), and nothing is queued. Overload and spool trouble answer 503 with
-Retry-After, never a 4xx: senders treat a 4xx as final and would drop the alert.
+Every error is a JSON body with the status the error carries (`sanitizer.errors`), and
+nothing is queued: `{"error": code, "message": ...}`, or PagerDuty's `{"status", "message",
+"errors"}` on its paths. Overload and spool trouble answer 503 with Retry-After, never a 4xx:
+senders treat a 4xx as final and would drop the alert.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sanitizer.errors import NotFound
-from sanitizer.proxy.ingress import bearer, victorops
+from sanitizer.proxy.ingress import bearer, bigpanda, pagerduty, victorops
 from sanitizer.proxy.ingress.answers import error_response
 from sanitizer.proxy.metrics import Metrics
 from sanitizer.proxy.runtime import Runtime
@@ -46,6 +52,8 @@ class Proxy:
             routes=[
                 *victorops.routes(self),
                 *bearer.routes(self),
+                *pagerduty.routes(self),
+                *bigpanda.routes(self),
                 Route("/healthz", self.healthz, methods=["GET"]),
                 Route("/readyz", self.readyz, methods=["GET"]),
                 Route("/metrics", self.metrics_endpoint, methods=["GET"]),

@@ -14,6 +14,7 @@ from typing import Any
 from sanitizer.policy.apply import Policy
 from sanitizer.proxy.config import RouteSettings, Settings
 from sanitizer.proxy.upstreams import Contract, Upstream, build_upstream, contract_for
+from sanitizer.proxy.upstreams.registry import contract_type
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def _live_route(
         upstream_type=str(route.upstream["type"]),
         on_refusal=route.on_refusal,
         contract=contract_for(
-            str(route.upstream["type"]),
+            contract_type(route.upstream),
             truncate=route.contract_truncate,
             marker=route.contract_marker,
         ),

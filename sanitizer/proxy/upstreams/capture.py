@@ -1,10 +1,13 @@
 """No network: append each alert as one JSON line to a file, fsynced before Delivered.
 
 ```yaml
-upstream: {type: capture, path: var/capture.jsonl}
+upstream: {type: capture, path: var/capture.jsonl, contract: victorops}
 ```
-Each line is `{"id", "route", "routing_key", "alert"}`. No contract; refusal notices take the
-VictorOps shape, as for a webhook.
+Each line is `{"id", "route", "routing_key", "alert"}`. `contract` (optional: victorops,
+pagerduty or bigpanda) runs that receiver's contract on every alert before it is queued,
+exactly as a route delivering to that receiver would, so a capture can stand in for it (the
+bundled default does); without it, no contract. Refusal notices take the VictorOps shape, as
+for a webhook.
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ import errno
 import json
 import os
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sanitizer.proxy.delivery import Delivered, Outcome, Rejected, RetryLater
-from sanitizer.proxy.upstreams import victorops
+from sanitizer.proxy.upstreams import bigpanda, pagerduty, victorops
 from sanitizer.proxy.upstreams.body import dumps
 from sanitizer.proxy.upstreams.config import UpstreamConfig
 from sanitizer.proxy.upstreams.upstream import Sender, UpstreamType
@@ -29,7 +33,9 @@ if TYPE_CHECKING:
 
     from sanitizer.proxy.spool import SpooledAlert
 
-OPTIONS = ("path",)
+OPTIONS = ("path", "contract")
+# The receivers whose contract a capture can run in their place.
+CONTRACTS = tuple(kind.name for kind in (victorops.TYPE, pagerduty.TYPE, bigpanda.TYPE))
 
 
 class CaptureUpstream(Sender):
@@ -119,7 +125,17 @@ def build(cfg: UpstreamConfig, transport: httpx.AsyncBaseTransport | None) -> Ca
     path = Path(cfg.string("path", required=True))
     if path.is_dir():
         raise cfg.error("path", "is a directory; name a file to append to")
+    contract = cfg.string("contract")
+    if contract is not None and contract not in CONTRACTS:
+        raise cfg.error("contract", f"must be one of: {', '.join(CONTRACTS)}")
     return CaptureUpstream(path=path)
+
+
+def contract_of(config: Mapping[str, Any]) -> str | None:
+    """The receiver whose contract a capture upstream's `contract:` names (validated by
+    `build`), or None."""
+    chosen = config.get("contract")
+    return chosen if isinstance(chosen, str) else None
 
 
 TYPE = UpstreamType(

@@ -5,11 +5,15 @@ upstream: {type: pagerduty, routing_key: {file: /run/secrets/pd}, dedup_key: "ho
 ```
 `dedup_key` is a JMESPath expression evaluated on each alert (before the routing key is
 added); its value, as a string of at most 255 characters, becomes the event's `dedup_key`.
-An alert without `event_action` is sent as a trigger.
+An alert without `event_action` is sent as a trigger. A change event (what the proxy's
+`/v2/change/enqueue` ingress takes) carries `event_action: change` through the policy, so a
+policy can tell it apart; it is sent without that field to PagerDuty's change-event endpoint
+(`change_url`, by default the `url` with `/v2/enqueue` replaced by `/v2/change/enqueue`).
 
-Contract: `event_action` one of trigger, acknowledge, resolve (missing means trigger, as
-sent); a trigger needs `payload.summary` (at most 1,024 characters), `payload.source` and
-`payload.severity` (critical, error, warning, info); `dedup_key`, when present, a string of
+Contract: `event_action` one of trigger, acknowledge, resolve, change (missing means
+trigger, as sent); a change event needs `payload.summary`; a trigger needs `payload.summary`
+(at most 1,024 characters), `payload.source` and `payload.severity` (critical, error,
+warning, info); `dedup_key`, when present, a string of
 at most 255 characters. `event_action` and `severity` are accepted in any case and sent in
 lower case. Types, as the Events v2 schema has them: `payload.summary`, `.source`,
 `.timestamp` (ISO 8601 text), `.component`, `.group`, `.class`, `client` and `client_url`
@@ -52,10 +56,11 @@ if TYPE_CHECKING:
     from sanitizer.proxy.spool import SpooledAlert
 
 URL = "https://events.pagerduty.com/v2/enqueue"
-OPTIONS = (*HTTP_OPTIONS, "routing_key", "dedup_key")
+OPTIONS = (*HTTP_OPTIONS, "routing_key", "dedup_key", "change_url")
 
 TRIGGER = "trigger"
 ACTIONS = (TRIGGER, "acknowledge", "resolve")
+CHANGE = "change"  # the proxy's name for a change event, which PagerDuty tells by its URL
 SEVERITIES = ("critical", "error", "warning", "info")
 SUMMARY_MAX = 1_024
 DEDUP_KEY_MAX = 255
@@ -76,6 +81,12 @@ _PAYLOAD_TYPES: dict[str, FieldType] = {
 }
 
 
+def change_url(url: str) -> str:
+    """PagerDuty's change-event endpoint beside an Events v2 `url`."""
+    base, found, rest = url.rpartition("/v2/enqueue")
+    return f"{base}/v2/change/enqueue{rest}" if found else url.rstrip("/") + "/v2/change/enqueue"
+
+
 def event_action(doc: dict[str, Any]) -> Any:
     """The event's action: an alert without one is a trigger (the sender writes it so)."""
     return doc.get("event_action") or TRIGGER
@@ -92,6 +103,7 @@ class PagerDutyUpstream(HttpSender):
         routing_key: str,
         dedup_key: str | None = None,
         url: str = URL,
+        change: str | None = None,
         http: HttpOptions | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
@@ -99,6 +111,7 @@ class PagerDutyUpstream(HttpSender):
         self._dedup_source = dedup_key
         super().__init__(url, http or HttpOptions(), transport)
         self._routing_key = routing_key
+        self._change_url = change or change_url(url)
         self._headers = {"content-type": JSON_CONTENT}
 
     def dedup_key(self, doc: Any) -> str | None:
@@ -122,6 +135,10 @@ class PagerDutyUpstream(HttpSender):
         doc = json_object(alert.body)
         if doc is None:
             return Rejected(NOT_OBJECT)
+        if doc.get("event_action") == CHANGE:
+            del doc["event_action"]
+            doc["routing_key"] = self._routing_key
+            return await self._exchange("POST", self._change_url, dumps(doc), self._headers)
         dedup = self.dedup_key(doc)  # before the routing key is added, so it can never leak
         if dedup is not None:
             doc["dedup_key"] = dedup
@@ -137,17 +154,40 @@ class PagerDutyUpstream(HttpSender):
 def build(cfg: UpstreamConfig, transport: httpx.AsyncBaseTransport | None) -> PagerDutyUpstream:
     http = http_options(cfg)
     url = cfg.url(URL)
+    change = cfg.string("change_url")
     expression = cfg.string("dedup_key")
     routing_key = cfg.secret("routing_key")
     try:
         return PagerDutyUpstream(
-            routing_key=routing_key, dedup_key=expression, url=url, http=http, transport=transport
+            routing_key=routing_key,
+            dedup_key=expression,
+            url=url,
+            change=change,
+            http=http,
+            transport=transport,
         )
     except jmespath.exceptions.JMESPathError as exc:
         raise cfg.error("dedup_key", f"is not a valid JMESPath expression ({exc})") from None
 
 
+def _check_change(contract: Contract, work: Work) -> None:
+    payload = work.doc.get("payload")
+    summary = payload.get("summary") if isinstance(payload, dict) else None
+    if not isinstance(summary, str) or not summary:
+        raise contract.refuse(
+            "summary",
+            "a change event needs 'payload.summary' (a non-empty string); keep or `set` it "
+            "in the policy",
+        )
+    contract.types(work.doc, {"links": OBJECTS})
+    contract.types(payload, _PAYLOAD_TYPES, "payload.")
+    contract.limit_text(work, ("payload", "summary"), SUMMARY_MAX, "summary", "'payload.summary'")
+
+
 def check(contract: Contract, work: Work) -> None:
+    if work.doc.get("event_action") == CHANGE:
+        _check_change(contract, work)
+        return
     if work.doc.get("event_action") is not None:
         contract.enum(work, ("event_action",), ACTIONS, "event_action", lower=True)
     contract.identity(work, ("dedup_key",), DEDUP_KEY_MAX, "dedup_key")

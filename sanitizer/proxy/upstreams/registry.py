@@ -74,6 +74,15 @@ def contract_for(
     return Contract(name, kind.checks, truncate=bool(truncate), marker=marker)
 
 
+def contract_type(config: Mapping[str, Any]) -> str:
+    """The type whose contract a route's `upstream:` runs: its own type, or for a capture
+    upstream the receiver its `contract:` names (the capture itself when none)."""
+    name = str(config.get("type"))
+    if name == capture.TYPE.name:
+        return capture.contract_of(config) or name
+    return name
+
+
 def notice_body(name: str, route: str, rule: str, count: int) -> dict[str, Any]:
     """The stand-in alert for `count` refusals, shaped for the route's upstream type."""
     return upstream_type(name).notice(Notice(route, rule, count))
