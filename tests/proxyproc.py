@@ -7,6 +7,7 @@ import contextlib
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -35,6 +36,7 @@ class ProxyProcess:
     workdir: Path
     process: subprocess.Popen[bytes]
     log_path: Path
+    verify: ssl.SSLContext | bool = True  # an https proxy: the client context (https_client)
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
@@ -47,12 +49,16 @@ class ProxyProcess:
         }
         with self.died_explained():
             return httpx.post(
-                f"{self.url}/v1/alerts/{route}", content=body, headers=all_headers, timeout=10
+                f"{self.url}/v1/alerts/{route}",
+                content=body,
+                headers=all_headers,
+                timeout=10,
+                verify=self.verify,
             )
 
     def metric(self, name: str, **labels: str) -> float:
         with self.died_explained():
-            text = httpx.get(f"{self.url}/metrics", timeout=5).text
+            text = httpx.get(f"{self.url}/metrics", timeout=5, verify=self.verify).text
         total = 0.0
         for line in text.splitlines():
             if not line.startswith(name + "{") and not line.startswith(name + " "):
@@ -93,6 +99,14 @@ class ProxyProcess:
         return self.process.returncode
 
 
+def https_client(ca: Path, cert: Path | None = None, key: Path | None = None) -> ssl.SSLContext:
+    """A client context trusting `ca` (host names checked), presenting `cert` if given."""
+    context = ssl.create_default_context(cafile=str(ca))
+    if cert is not None:
+        context.load_cert_chain(str(cert), None if key is None else str(key))
+    return context
+
+
 def environment(**extra: str) -> dict[str, str]:
     return {
         **os.environ,
@@ -111,8 +125,12 @@ def start_proxy(
     port: int | None = None,
     env: dict[str, str] | None = None,
     args: tuple[str, ...] = (),
+    https: ssl.SSLContext | None = None,
 ) -> ProxyProcess:
-    """Write `config` to workdir/config.yaml, start `sanitizer serve`, wait until ready."""
+    """Write `config` to workdir/config.yaml, start `sanitizer serve`, wait until ready.
+
+    A config with `listen.tls` needs `https`, the client context to reach it with
+    (`https_client`); the proxy's URL is then https://127.0.0.1:PORT."""
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "config.yaml").write_text(config, encoding="utf-8")
     port = port or free_port()
@@ -136,11 +154,14 @@ def start_proxy(
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
-    proxy = ProxyProcess(f"http://127.0.0.1:{port}", port, workdir, process, log_path)
+    scheme = "http" if https is None else "https"
+    proxy = ProxyProcess(
+        f"{scheme}://127.0.0.1:{port}", port, workdir, process, log_path, https or True
+    )
     deadline = time.monotonic() + 20
     while True:
         try:
-            if httpx.get(f"{proxy.url}/readyz", timeout=1).status_code == 200:
+            if httpx.get(f"{proxy.url}/readyz", timeout=1, verify=proxy.verify).status_code == 200:
                 return proxy
         except httpx.HTTPError:
             pass

@@ -30,6 +30,7 @@ import pytest
 import yaml
 
 from sanitizer.proxy.config import load_settings
+from tests.tlscerts import Authority
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
@@ -287,6 +288,17 @@ def _secrets_dir(tmp_path: Path) -> Path:
     return secrets
 
 
+def _tls_dir(tmp_path: Path) -> Path:
+    """What the configs expect in /run/tls/: tls.crt, tls.key and the CA, ca.crt."""
+    tls = tmp_path / "tls"
+    ca = Authority.create(tls / "ca")
+    pair = ca.issue(tls, "server", server_names=("alert-sanitizer", "localhost", "127.0.0.1"))
+    pair.cert.rename(tls / "tls.crt")
+    pair.key.rename(tls / "tls.key")
+    ca.cert.rename(tls / "ca.crt")
+    return tls
+
+
 def test_kubernetes_config_and_policies_load(tmp_path: Path) -> None:
     """The ConfigMaps, laid out as the projected volume lays them out, load as a proxy config."""
     config = k8s("ConfigMap", "alert-sanitizer-config")["data"]
@@ -297,8 +309,10 @@ def test_kubernetes_config_and_policies_load(tmp_path: Path) -> None:
     payload.mkdir(parents=True)
     (etc / "..data").symlink_to(payload.name)
     secrets = _secrets_dir(tmp_path)
+    tls = _tls_dir(tmp_path)
     for name, text in {**config, **policies}.items():
-        (payload / name).write_text(text.replace("/run/secrets/", f"{secrets}/"), encoding="utf-8")
+        text = text.replace("/run/secrets/", f"{secrets}/").replace("/run/tls/", f"{tls}/")
+        (payload / name).write_text(text, encoding="utf-8")
         (etc / name).symlink_to(f"..data/{name}")
     settings = load_settings(
         etc / "config.yaml", environ={"SANITIZER_KEY_PSEUDONYM": PSEUDONYM_KEY}
@@ -306,6 +320,14 @@ def test_kubernetes_config_and_policies_load(tmp_path: Path) -> None:
     assert set(settings.routes) == {"nagios", "victorops"}
     for route in settings.routes.values():
         assert route.policy_path.resolve().parent == payload.resolve()
+    # HTTPS with the certificate of the Secret alert-sanitizer-tls, mounted read-only there.
+    assert settings.tls is not None and settings.tls.cert_path == tls / "tls.crt"
+    mounts = {m["name"]: m for m in container()["volumeMounts"]}
+    assert mounts["tls"] == {"name": "tls", "mountPath": "/run/tls", "readOnly": True}
+    volumes = {v["name"]: v for v in pod_spec()["volumes"]}
+    assert volumes["tls"]["secret"]["secretName"] == "alert-sanitizer-tls"
+    for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+        assert container()[probe]["httpGet"]["scheme"] == "HTTPS"
     # Every secret the config names is a key of the Secret the pod mounts (documented keys).
     named = set(re.findall(r"/run/secrets/(\w+)", config["config.yaml"]))
     assert named == set(SECRET_NAMES)
@@ -381,14 +403,17 @@ def test_example_config_loads(tmp_path: Path) -> None:
     secrets = _secrets_dir(tmp_path)
     text = (DEPLOY / "config.example.yaml").read_text(encoding="utf-8")
     assert "/opt/alert-sanitizer/rules/" in text
-    text = text.replace("/run/secrets/", f"{secrets}/").replace(
-        "/opt/alert-sanitizer/rules/", f"{ROOT / 'rules'}/"
+    text = (
+        text.replace("/run/secrets/", f"{secrets}/")
+        .replace("/opt/alert-sanitizer/rules/", f"{ROOT / 'rules'}/")
+        .replace("/run/tls/", f"{_tls_dir(tmp_path)}/")
     )
     path = tmp_path / "config.yaml"
     path.write_text(text, encoding="utf-8")
     settings = load_settings(path, environ={"SANITIZER_KEY_PSEUDONYM": PSEUDONYM_KEY})
     assert set(settings.routes) == {"nagios", "victorops"}
     assert (settings.host, settings.port) == ("0.0.0.0", 8080)
+    assert settings.tls is not None  # compose mounts ./tls at /run/tls
 
 
 # ---------------------------------------------------------------------------- Dockerfile

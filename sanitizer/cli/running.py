@@ -94,7 +94,12 @@ def cmd_send(args: argparse.Namespace) -> int:
 
     try:
         alert_id = send(
-            args.url, token_file=args.token_file, timeout=args.timeout, ca_bundle=args.ca_bundle
+            args.url,
+            token_file=args.token_file,
+            timeout=args.timeout,
+            ca_bundle=args.ca_bundle,
+            client_cert=args.client_cert,
+            client_key=args.client_key,
         )
     except SanitizerError as exc:
         fail(f"alert not sent: {exc.message}", EXIT_REFUSED)

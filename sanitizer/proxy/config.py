@@ -1,7 +1,7 @@
 """The proxy's configuration file → validated settings, with every secret resolved.
 
 ```yaml
-listen: {host: 127.0.0.1, port: 8080}
+listen: {host: 127.0.0.1, port: 8080}   # tls: {cert: …, key: …, client_ca: …} for HTTPS
 spool: {path: /var/lib/sanitizer/spool, max_bytes: 1073741824}
 limits: {max_body_bytes: 1048576, max_depth: 64, read_timeout: 10}
 delivery: {workers: 8, backoff_base: 1, backoff_cap: 300, max_age: 86400}
@@ -36,6 +36,7 @@ from sanitizer.proxy.delivery import (
     DEFAULT_MAX_AGE,
     DEFAULT_WORKERS,
 )
+from sanitizer.proxy.tls import TlsSettings, read_tls_files
 from sanitizer.proxy.upstreams import DEFAULT_MARKER, UPSTREAM_TYPES
 
 _ROUTE_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
@@ -81,6 +82,7 @@ class Settings:
     delivery: DeliverySettings
     routes: Mapping[str, RouteSettings]
     source: str
+    tls: TlsSettings | None = None
 
 
 def _section(doc: Mapping[str, Any], name: str, allowed: tuple[str, ...]) -> Mapping[str, Any]:
@@ -104,6 +106,39 @@ def _number(
         kind = "an integer" if integer else "a number"
         raise ConfigError(f"must be {kind} of at least {low}", field=f"{where}.{key}")
     return value
+
+
+def _tls(raw: Any, base: Path) -> TlsSettings | None:
+    """`listen.tls`: cert and key (PEM) for HTTPS, client_ca to require client certificates."""
+    if raw is None:
+        return None
+    allowed = ("cert", "key", "client_ca")
+    if not isinstance(raw, Mapping):
+        raise ConfigError(
+            "must be a mapping with cert, key and optionally client_ca (PEM file paths)",
+            field="listen.tls",
+        )
+    for key in raw:
+        if key not in allowed:
+            raise ConfigError(
+                f"unknown setting; allowed here: {', '.join(allowed)}", field=f"listen.tls.{key}"
+            )
+    client_ca = raw.get("client_ca")
+    return read_tls_files(
+        _tls_path(raw.get("cert"), "cert", base),
+        _tls_path(raw.get("key"), "key", base),
+        None if client_ca is None else _tls_path(client_ca, "client_ca", base),
+    )
+
+
+def _tls_path(value: Any, name: str, base: Path) -> Path:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(
+            "needs the path of a PEM file (relative to this config file)",
+            field=f"listen.tls.{name}",
+        )
+    path = Path(value)
+    return path if path.is_absolute() else base / path
 
 
 def _credentials(raw: Any, route: str, environ: Mapping[str, str]) -> tuple[bytes, ...]:
@@ -197,7 +232,7 @@ def settings_from_mapping(
             raise ConfigError(
                 f"unknown top-level setting; allowed: {', '.join(_TOP_LEVEL)}", field=str(key)
             )
-    listen = _section(doc, "listen", ("host", "port"))
+    listen = _section(doc, "listen", ("host", "port", "tls"))
     spool = _section(doc, "spool", ("path", "max_bytes"))
     limits = _section(doc, "limits", ("max_body_bytes", "max_depth", "read_timeout"))
     delivery = _section(doc, "delivery", ("workers", "backoff_base", "backoff_cap", "max_age"))
@@ -270,6 +305,7 @@ def settings_from_mapping(
         ),
         routes=routes,
         source=source,
+        tls=_tls(listen.get("tls"), base),
     )
 
 

@@ -4,6 +4,9 @@ SIGTERM/SIGINT: uvicorn stops accepting, finishes requests in flight, then the l
 shutdown stops delivery (unfinished alerts stay in the spool) and closes the spool.
 SIGHUP: the config and policies are loaded again off the event loop; if anything fails
 validation the old runtime keeps serving (logged and counted), else the new one is swapped in.
+With `listen.tls`, the reload also puts the new certificate and key into the listener's live
+`SSLContext` (new handshakes use them); turning TLS on or off, or a new `client_ca`, takes a
+restart, like a new listen address.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import ssl
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
@@ -26,6 +30,7 @@ from sanitizer.proxy.metrics import DeliveryMetrics, Metrics
 from sanitizer.proxy.protocol import with_header_timeout
 from sanitizer.proxy.runtime import Runtime, build_runtime
 from sanitizer.proxy.spool import Spool
+from sanitizer.proxy.tls import load_certificate, server_context
 from sanitizer.proxy.upstreams import RefusalNotices
 
 log = logging.getLogger("sanitizer.server")
@@ -45,6 +50,9 @@ class Service:
         self._environ = environ
         self._reload_settings = reload_settings
         self.runtime: Runtime = build_runtime(settings, environ=environ)
+        self.tls_context: ssl.SSLContext | None = (
+            None if settings.tls is None else server_context(settings.tls)
+        )
         for name in self.runtime.routes:
             self.metrics.init_route(name)
         self.spool = Spool(settings.spool_path, max_bytes=settings.spool_max_bytes)
@@ -88,7 +96,8 @@ class Service:
         log.info(
             "alert sanitizer ready",
             extra={
-                "listen": f"{settings.host}:{settings.port}",
+                "listen": f"{'https' if self.tls_context else 'http'}://"
+                f"{settings.host}:{settings.port}",
                 "count": len(self.runtime.routes),
                 "path": str(settings.spool_path),
             },
@@ -111,6 +120,31 @@ class Service:
             await self.runtime.aclose()
             log.info("stopped", extra={"count": self.spool.depth()})
 
+    def _refused(self, exc: Exception) -> None:
+        self.metrics.reloads.labels("failed").inc()
+        if isinstance(exc, SanitizerError):
+            log.error(
+                "reload refused, the previous config keeps serving: " + exc.message,
+                extra={"outcome": "reload_failed"},
+            )
+        else:
+            log.error(
+                "reload failed, the previous config keeps serving",
+                extra={"outcome": "reload_failed", "reason": type(exc).__name__},
+            )
+
+    def _reload_certificate(self, settings: Settings) -> None:
+        """Put the new (already checked) certificate and key into the live context."""
+        old = self.runtime.settings.tls
+        if self.tls_context is None or settings.tls is None:
+            if (old is None) != (settings.tls is None):
+                log.warning("turning TLS on or off takes effect after a restart")
+            return
+        if old is not None and old.client_ca_der != settings.tls.client_ca_der:
+            log.warning("a new listen.tls.client_ca takes effect after a restart")
+        load_certificate(self.tls_context, settings.tls)
+        log.info("certificate loaded", extra={"path": str(settings.tls.cert_path)})
+
     async def reload(self) -> bool:
         """Load config and policies again; keep the old runtime on any failure."""
         if self._reload_settings is None:
@@ -119,19 +153,14 @@ class Service:
         try:
             settings = await asyncio.to_thread(self._reload_settings)
             runtime = build_runtime(settings, environ=self._environ)
-        except SanitizerError as exc:
-            self.metrics.reloads.labels("failed").inc()
-            log.error(
-                "reload refused, the previous config keeps serving: " + exc.message,
-                extra={"outcome": "reload_failed"},
-            )
+        except Exception as exc:  # fail closed: keep serving the old policy and certificate
+            self._refused(exc)
             return False
-        except Exception as exc:  # fail closed: keep serving the old policy
-            self.metrics.reloads.labels("failed").inc()
-            log.error(
-                "reload failed, the previous config keeps serving",
-                extra={"outcome": "reload_failed", "reason": type(exc).__name__},
-            )
+        try:
+            self._reload_certificate(settings)
+        except Exception as exc:
+            await runtime.aclose()
+            self._refused(exc)
             return False
         old = self.runtime
         if (settings.host, settings.port, settings.spool_path) != (
@@ -154,6 +183,7 @@ class Service:
 def serve(service: Service, *, loop: str = "auto", http: Any = "auto") -> None:
     """Run until SIGTERM/SIGINT. "auto" picks uvloop and httptools when installed."""
     settings = service.runtime.settings
+    tls = service.tls_context
     if http in ("auto", "httptools"):
         # httptools is a pinned dependency; its protocol gets a header deadline (slowloris).
         http = with_header_timeout(settings.limits.read_timeout)
@@ -171,6 +201,9 @@ def serve(service: Service, *, loop: str = "auto", http: Any = "auto") -> None:
         loop=loop,
         http=http,
         lifespan="on",
+        # uvicorn would build its own context from file names; the proxy's is built from the
+        # checked contents and must stay the one object that SIGHUP puts new certificates in.
+        ssl_context_factory=None if tls is None else (lambda config, default: tls),
     )
     server = uvicorn.Server(config)
     # uvicorn drains, then raises the captured SIGTERM again against the handler that was in
