@@ -172,8 +172,9 @@ def build(cfg: UpstreamConfig, transport: httpx.AsyncBaseTransport | None) -> Pa
 
 def _check_change(contract: Contract, work: Work) -> None:
     payload = work.doc.get("payload")
-    summary = payload.get("summary") if isinstance(payload, dict) else None
-    if not isinstance(summary, str) or not summary:
+    if not isinstance(payload, dict) or not isinstance(payload.get("summary"), str):
+        payload = None
+    if payload is None or not payload["summary"]:
         raise contract.refuse(
             "summary",
             "a change event needs 'payload.summary' (a non-empty string); keep or `set` it "
