@@ -1,0 +1,1 @@
+"""End-to-end tests with the real senders (installed by scripts/test-services) on loopback."""
