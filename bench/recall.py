@@ -5,10 +5,12 @@ Run: .venv/bin/python bench/recall.py [--seed 20260314] [--size 1500] [--show-mi
 Prints, per secret class, the share of planted secrets that did not leave: for the scrub-all
 policy (`{action: scrub}`, every built-in detector) over every alert, and for each shipped
 policy over the alerts of its senders' shapes (a policy's refusals are not leaks and are
-counted on their own lines). Then the share of benign alerts the scrub-all policy changed
-and each policy refused, what happened to the grey-zone alerts, and the corpus size.
-`--show-misses N` prints up to N missed examples per class and policy, each as its context
-with the secret shown as `<SECRET:class>`: generated secrets are never printed.
+counted on their own lines; a split policy's body, one Alertmanager group of one to four
+alerts, counts once, as leaked when any of its alerts holds the secret). Then the share of
+benign alerts the scrub-all policy changed and each policy refused, what happened to the
+grey-zone alerts, and the corpus size. `--show-misses N` prints up to N missed examples per
+class and policy, each as its context with the secret shown as `<SECRET:class>`: generated
+secrets are never printed.
 """
 
 from __future__ import annotations
@@ -48,20 +50,25 @@ def cell(tally: Tally, cls: str | None, scrub_all: bool) -> str:
     return f"{percent(good, planted)} {planted:>5}"
 
 
+CELL = len("100.0%  1500")
+
+
 def print_recall(tallies: dict[str, Tally]) -> None:
     names = list(tallies)
     width = max(len(label) for label in (*CLASSES, "refused: rule failed")) + 2
+    columns = {name: max(len(name), CELL) + 2 for name in names}
     print("Recall: planted secrets that did not leave / planted (count planted).")
     print("scrub-all counts only secrets removed from a forwarded alert; the shipped policies")
     print("also count secrets whose alert they refused (see the refusal lines).\n")
-    print(" " * width + "".join(f"{name:>17}" for name in names))
+    print(" " * width + "".join(f"{name:>{columns[name]}}" for name in names))
     for cls in (*CLASSES, None):
         row = f"{cls or 'all classes':<{width}}"
-        row += "".join(f"{cell(tallies[n], cls, n == SCRUB_ALL):>17}" for n in names)
+        row += "".join(f"{cell(tallies[n], cls, n == SCRUB_ALL):>{columns[n]}}" for n in names)
         print(row)
     for label, attr in (("refused by guard", "guard"), ("refused: rule failed", "failed")):
-        counts = [sum(getattr(tallies[n], attr).values()) for n in names]
-        print(f"{label:<{width}}" + "".join(f"{count:>17}" for count in counts))
+        row = f"{label:<{width}}"
+        row += "".join(f"{sum(getattr(tallies[n], attr).values()):>{columns[n]}}" for n in names)
+        print(row)
 
 
 def print_benign(tallies: dict[str, Tally]) -> None:

@@ -5,6 +5,10 @@ policy that refuses the alert lets nothing through either, but a refusal costs a
 refusals are counted apart: by the guard (the fail-closed backstop doing its job) or by a
 rule that failed (a bug on realistic input). A benign or grey alert *changed* when the
 scrub-all policy's output differs from the input in any way.
+
+A policy with `split:` (alertmanager) makes one alert per element of the body; the body is
+measured as the proxy handles it (`Policy.apply_all`): a planted secret leaked when any of
+the body's sanitized alerts holds it, and a refusal of any alert refuses the whole body.
 """
 
 from __future__ import annotations
@@ -54,13 +58,14 @@ class Outcome:
 
 def run(policy: Policy, alert: CorpusAlert) -> Outcome:
     try:
-        output = policy.apply(alert.payload).payload
+        outputs = [sanitized.payload for sanitized in policy.apply_all(alert.payload)]
     except GuardHit:
         return Outcome("guard")
     except Refusal:
         return Outcome("failed")
-    leaked = tuple(surviving(alert.planted, output)) if alert.planted else ()
-    changed = json.dumps(output, sort_keys=True) != json.dumps(alert.payload, sort_keys=True)
+    leaked = tuple(surviving(alert.planted, outputs)) if alert.planted else ()
+    inputs = [alert.payload] if policy.split is None else policy.split.elements(alert.payload)
+    changed = json.dumps(outputs, sort_keys=True) != json.dumps(inputs, sort_keys=True)
     return Outcome("forwarded", leaked, changed)
 
 

@@ -11,9 +11,21 @@ of each file in rules/): a field the policy drops proves nothing about detection
     logzio-samples.yaml  alert_title, alert_description, alert_view_link (custom endpoint);
                          state_message, entity_display_name, alert_view_link (notifier)
     strict.yaml          entity_display_name and state_message of REST-shaped bodies
+    alertmanager.yaml    annotations description and summary, the instance label and the
+                         runbook_url annotation of any alert of a webhook group (the policy
+                         splits the body: one alert per element)
+    pagerduty-events.yaml  payload.summary, payload.source, the top-level text entries of
+                         payload.custom_details (or custom_details as one text) whose names
+                         are not about a person or a secret, Runbook links
+    zabbix.yaml          {EVENT.NAME} (entity_display_name, state_message), {HOST.NAME},
+                         {EVENT.OPDATA} (operational_data, state_message),
+                         {TRIGGER.DESCRIPTION} (trigger_description), an update's
+                         {EVENT.UPDATE.MESSAGE} (state_message)
 
 Nagios writes a multi-line long output into one macro with literal ``\\n`` separators, so
-those fields hold no newline; Icinga 2's output and the REST fields hold real ones.
+those fields hold no newline; Icinga 2's output and the REST fields hold real ones; Zabbix's
+texts end their lines with CRLF. A slot's `max_length` keeps a planted text within the cap the
+policy puts on its field, so that a truncation never counts as a catch.
 """
 
 from __future__ import annotations
@@ -24,6 +36,7 @@ from random import Random
 from typing import Any
 
 from tests.corpus import benign
+from tests.corpus import webhook_senders as hooks
 from tests.corpus.secrets import HEX, chars, digits, pick
 
 
@@ -33,6 +46,7 @@ class Slot:
     kind: str  # "text", "name", "url" or "host"
     single_line: bool = False
     optional: bool = False  # present in a share of alerts only (unless a secret is in it)
+    max_length: int | None = None  # the longest planted text the policy keeps whole
 
 
 Fields = dict[str, str]
@@ -266,6 +280,19 @@ REST_SLOTS = (
 )
 NOTIFIER_SLOTS = (Slot("state_message", "text"), Slot("entity_display_name", "name"))
 STRICT_SLOTS = (Slot("state_message", "text"), Slot("entity_display_name", "name"))
+# pagerduty-events cuts each custom_details entry at 8192 characters and the summary at 1024,
+# zabbix every field but state_message at 1024; room is left for the envelope's own text.
+PD_DETAILS_ROOM = 7000
+PDJS_SLOTS = (
+    Slot("payload.summary", "text", single_line=True, max_length=1024),
+    Slot("payload.source", "host"),
+    Slot("links.Runbook", "url", optional=True),
+)
+ZABBIX_SLOTS = (
+    Slot("EVENT.NAME", "name"),
+    Slot("HOST.NAME", "host"),
+    Slot("EVENT.OPDATA", "text", single_line=True, max_length=1024),
+)
 
 SENDERS: tuple[Sender, ...] = (
     Sender("nagios-service", "nagios", NAGIOS_SERVICE_SLOTS, nagios_service),
@@ -306,5 +333,78 @@ SENDERS: tuple[Sender, ...] = (
     ),
     Sender("strict-rest-script", "strict", STRICT_SLOTS, rest_script),
     Sender("strict-alertmanager", "strict", STRICT_SLOTS, alertmanager),
+    Sender(
+        "alertmanager-webhook",
+        "alertmanager",
+        (
+            Slot("annotations.description", "text"),
+            Slot("annotations.summary", "name"),
+            Slot("labels.instance", "host"),
+            Slot("annotations.runbook_url", "url", optional=True),
+        ),
+        hooks.alertmanager_webhook,
+    ),
+    Sender(
+        "pagerduty-alertmanager",
+        "pagerduty-events",
+        (
+            Slot("custom_details.firing", "text", max_length=PD_DETAILS_ROOM),
+            Slot("payload.summary", "name"),
+        ),
+        hooks.alertmanager_pagerduty,
+    ),
+    Sender(
+        "pagerduty-pdjs",
+        "pagerduty-events",
+        (
+            *PDJS_SLOTS,
+            Slot("custom_details.last_error", "text", max_length=PD_DETAILS_ROOM),
+            Slot("custom_details.response", "text", optional=True, max_length=PD_DETAILS_ROOM),
+        ),
+        hooks.pdjs_event,
+    ),
+    Sender(
+        "pagerduty-pdjs-text-details",
+        "pagerduty-events",
+        (*PDJS_SLOTS, Slot("payload.custom_details", "text", max_length=PD_DETAILS_ROOM)),
+        hooks.pdjs_text_details,
+    ),
+    Sender(
+        "pagerduty-pdjs-change",
+        "pagerduty-events",
+        (*PDJS_SLOTS, Slot("custom_details.changelog", "text", max_length=PD_DETAILS_ROOM)),
+        hooks.pdjs_change,
+    ),
+    Sender(
+        "pagerduty-zabbix",
+        "pagerduty-events",
+        (
+            *ZABBIX_SLOTS,
+            Slot("TRIGGER.DESCRIPTION", "text", optional=True, max_length=PD_DETAILS_ROOM),
+            Slot("HOST.IP", "host"),
+        ),
+        hooks.zabbix_pagerduty,
+    ),
+    Sender(
+        "zabbix-victorops-problem",
+        "zabbix",
+        (*ZABBIX_SLOTS, Slot("TRIGGER.DESCRIPTION", "text", optional=True, max_length=1024)),
+        hooks.zabbix_problem,
+    ),
+    Sender(
+        "zabbix-victorops-update",
+        "zabbix",
+        (*ZABBIX_SLOTS, Slot("EVENT.UPDATE.MESSAGE", "text")),
+        hooks.zabbix_update,
+    ),
+    Sender("zabbix-victorops-recovery", "zabbix", ZABBIX_SLOTS, hooks.zabbix_recovery),
 )
-POLICIES: tuple[str, ...] = ("nagios", "victorops-rest", "logzio-samples", "strict")
+POLICIES: tuple[str, ...] = (
+    "nagios",
+    "victorops-rest",
+    "logzio-samples",
+    "strict",
+    "alertmanager",
+    "pagerduty-events",
+    "zabbix",
+)

@@ -12,6 +12,11 @@ data never leaves, measured.
   planted secrets over the whole corpus and changes at most 1% of benign alerts.
 - Each detector alone catches its own class, generated afresh, in every context.
 
+A split policy (alertmanager: one alert per element of a webhook group) is measured as the
+proxy runs it: a planted value leaked when any alert of its body holds it. Every field a
+secret is planted in is one its policy forwards (a canary there reaches the output), so a
+catch is the detectors' doing, never a dropped field's.
+
 The corpus is deterministic (seeded); `bench/recall.py` prints the same figures per class.
 Failure messages show where a secret was with `<SECRET:class>` in its place, never the value.
 """
@@ -29,6 +34,7 @@ from hypothesis import strategies as st
 
 from sanitizer.detectors import Scrubber
 from sanitizer.loader import policy_from_text
+from sanitizer.policy.apply import Policy
 from tests.corpus import CLASSES, POLICIES, SENDERS, build_corpus, planted_text, surviving
 from tests.corpus.contexts import TEXT_CONTEXTS
 from tests.corpus.measure import (
@@ -39,7 +45,7 @@ from tests.corpus.measure import (
     scrub_all_policy,
     shipped_policies,
 )
-from tests.corpus.model import occurs
+from tests.corpus.model import occurs, strings_in
 from tests.corpus.secrets import GENERATORS, iban_check_digits
 
 SEED = 20260314
@@ -52,8 +58,13 @@ EXAMPLES_SHOWN = 3
 
 
 @pytest.fixture(scope="module")
-def tallies() -> dict[str, Tally]:
-    return measure_all(CORPUS, shipped_policies(), scrub_all_policy())
+def shipped() -> dict[str, Policy]:
+    return shipped_policies()
+
+
+@pytest.fixture(scope="module")
+def tallies(shipped) -> dict[str, Tally]:
+    return measure_all(CORPUS, shipped, scrub_all_policy())
 
 
 def leak_report(tally: Tally) -> str:
@@ -149,6 +160,40 @@ def test_generated_jwts_are_three_base64url_segments_of_json(rng):
 )
 def test_an_address_or_host_survives_only_as_a_whole_token(value, text, found):
     assert occurs(value, text, bounded=True) is found
+
+
+def test_a_split_policy_counts_a_value_in_any_alert_of_its_body_as_leaked():
+    inert = policy_from_text(
+        "version: 1\nname: inert-split\nsplit: alerts\nrules:\n"
+        "  - {id: mark, action: set, select: seen, value: 1}\n"
+    )
+    bodies = [a for a in CORPUS if a.planted is not None and a.policy == "alertmanager"]
+    tally = measure(inert, bodies)
+    assert tally.total() == len(bodies) > 0
+    assert tally.caught() == 0  # every one leaked: none refused, none missed
+    positions = set()
+    for body in bodies:
+        assert body.planted is not None
+        alerts = body.payload["alerts"]
+        positions.add(next(i for i, alert in enumerate(alerts) if surviving(body.planted, alert)))
+    assert positions == {0, 1, 2, 3}  # groups of one to four, the secret in any of them
+
+
+CANARIES = {
+    "text": "canary text {i} stays",
+    "name": "Canary title {i}",
+    "url": "https://canary-{i}.example.com/runbook",
+    "host": "canary-{i}.example.com",
+}
+
+
+@pytest.mark.parametrize("sender", SENDERS, ids=lambda sender: sender.name)
+def test_every_field_a_secret_is_planted_in_is_one_its_policy_forwards(sender, shipped):
+    placed = {slot.field: CANARIES[slot.kind].format(i=i) for i, slot in enumerate(sender.slots)}
+    body = sender.build(Random(sender.name), placed)
+    texts = list(strings_in([s.payload for s in shipped[sender.policy].apply_all(body)]))
+    dropped = [field for field, text in placed.items() if not any(text in t for t in texts)]
+    assert not dropped, f"{sender.policy} drops {dropped}: plant nothing there"
 
 
 # ----------------------------------------------------------------------- shipped policies
