@@ -19,14 +19,18 @@ def _serve_settings(args: argparse.Namespace):
         return settings, None, lambda: load_settings(args.config)
     state = default_state_dir()
     settings, environ = default_settings(state, port=args.port or 8080)
+    width = max(map(len, settings.routes), default=0)
     routes = "\n".join(
-        f"    {name:<10} policy {route.policy_path}" for name, route in settings.routes.items()
+        f"    {name:<{width}}  policy {route.policy_path}"
+        for name, route in settings.routes.items()
     )
     print(
         "sanitizer: no --config given, running the bundled default:\n"
         f"{routes}\n"
-        f"  inbound tokens in {state / 'tokens'}/<route> (send one as "
-        "'Authorization: Bearer <token>' to /v1/alerts/<route>)\n"
+        f"  inbound tokens in {state / 'tokens'}/<route>; send one\n"
+        "    as 'Authorization: Bearer <token>' to /v1/alerts/<route>,\n"
+        "    in VictorOps' URL: /integrations/generic/20131114/alert/<token>/<routing key>,\n"
+        "    or as the routing_key of a PagerDuty event to /v2/enqueue (route pagerduty)\n"
         f"  sanitized alerts are captured to {state / 'captured.jsonl'}; nothing leaves "
         "this machine\n"
         "  try `sanitizer demo`, or see `sanitizer serve --help` for a real upstream",
