@@ -113,6 +113,19 @@ def test_drops_renames_and_key_drops_are_reported_too():
     ]
 
 
+def test_a_write_that_may_bring_an_object_back_lets_a_keys_drop_match_again():
+    """`set` (or `redact`) may write an object whose keys a keys-drop removed before; found
+    by test_a_select_reported_as_never_matching_never_matches."""
+    assert (
+        findings(
+            "  - {id: secrets, action: drop, keys: '^secret'}\n"
+            "  - {id: back, action: set, select: meta, value: {secret_key: x}}\n"
+            "  - {id: s, action: scrub, select: meta.secret_key}\n"
+        )
+        == []
+    )
+
+
 def test_a_conditional_drop_proves_nothing():
     assert (
         findings(
