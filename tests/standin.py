@@ -16,6 +16,9 @@ next N requests get (all of them when `count` is absent; then back to "ok"):
     status    any `status` code
     stall     no answer until the client gives up (or `stall` seconds, default 60)
     reset     the connection is reset without an answer
+    ratelimit 202 within `per_second` (burst `burst`, default one second's worth) per routing
+              key (the body's `routing_key`, else the path's last segment), else 429 with
+              Retry-After: `retry_after` (default 1); such records carry `"limited": true`
 
 `POST /_clear` forgets the recorded requests; `GET /_health` answers 200.
 
@@ -48,7 +51,7 @@ import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-MODES = ("ok", "fail500", "fail503", "429", "404", "status", "stall", "reset")
+MODES = ("ok", "fail500", "fail503", "429", "404", "status", "stall", "reset", "ratelimit")
 
 # ---------------------------------------------------------------------------- server side
 
@@ -62,6 +65,20 @@ class _State:
         self.mode = "ok"
         self.count: int | None = None
         self.options: dict[str, Any] = {}
+        self.buckets: dict[str, tuple[float, float]] = {}  # routing key → (tokens, updated)
+
+    def limited(self, key: str, options: dict[str, Any]) -> bool:
+        """Whether a request of `key` is over the rate now (a token bucket per key)."""
+        rate = float(options.get("per_second", 1))
+        burst = float(options.get("burst", max(1, int(rate))))
+        now = time.monotonic()
+        tokens, updated = self.buckets.get(key, (burst, now))
+        tokens = min(burst, tokens + (now - updated) * rate)
+        if tokens < 1:
+            self.buckets[key] = (tokens, now)
+            return True
+        self.buckets[key] = (tokens - 1, now)
+        return False
 
     def next_mode(self) -> tuple[str, dict[str, Any]]:
         mode, options = self.mode, self.options
@@ -134,6 +151,7 @@ def make_app(record: Path) -> Any:
         with state.lock:
             state.record.write_bytes(b"")
             state.mode, state.count, state.options = "ok", None, {}
+            state.buckets.clear()
         return JSONResponse({"cleared": True})
 
     async def health(request: Request) -> Response:
@@ -146,16 +164,29 @@ def make_app(record: Path) -> Any:
         raw_path = request.scope.get("raw_path") or request.url.path.encode()
         query = request.scope.get("query_string", b"")
         path = (raw_path + (b"?" + query if query else b"")).decode("latin-1")
-        state.write(
-            {
-                "method": request.method,
-                "path": path,
-                "headers": [[k, v] for k, v in request.headers.items()],
-                "body": body.decode("utf-8", "replace"),
-                "mode": mode,
-            }
-        )
+        entry = {
+            "method": request.method,
+            "path": path,
+            "headers": [[k, v] for k, v in request.headers.items()],
+            "body": body.decode("utf-8", "replace"),
+            "mode": mode,
+            "at": time.time(),
+        }
+        limited = False
+        if mode == "ratelimit":
+            try:
+                key = str(json.loads(body).get("routing_key"))
+            except (ValueError, AttributeError):
+                key = path.rstrip("/").rsplit("/", 1)[-1]
+            with state.lock:
+                limited = state.limited(key, options)
+            entry["limited"] = limited
+        state.write(entry)
         retry_after = options.get("retry_after")
+        if limited:
+            return JSONResponse(
+                {"error": "rate limited"}, 429, headers={"retry-after": str(retry_after or 1)}
+            )
         if mode == "fail500":
             return JSONResponse({"error": "stand-in failure"}, 500)
         if mode == "fail503":
@@ -242,6 +273,8 @@ class StandIn:
         retry_after: float | str | None = None,
         status: int | None = None,
         stall: float | None = None,
+        per_second: float | None = None,
+        burst: int | None = None,
     ) -> None:
         """What the next `count` requests (all when None) get; see the module docstring."""
         payload: dict[str, Any] = {"mode": mode}
@@ -250,6 +283,8 @@ class StandIn:
             ("retry_after", retry_after),
             ("status", status),
             ("stall", stall),
+            ("per_second", per_second),
+            ("burst", burst),
         ):
             if value is not None:
                 payload[name] = value

@@ -6,6 +6,14 @@ exponential backoff, until it would be retried later than `max_age` after it was
 An alert leaves the spool only after its outcome is committed, so a crash at any point means
 it is sent again (at-least-once), never lost.
 
+Pacing and order: claimed alerts wait in memory (at most `hold` of them) until a worker is
+free, their lane (route and the receiver's rate-limit key) has a token (`pacing.py`), and no
+earlier alert of their order key (the incident: PagerDuty's dedup_key, VictorOps' entity_id)
+is in flight or waiting for a retry: a resolve never overtakes its trigger. A Retry-After
+blocks the alert's lane for that long (capped at `backoff_cap`). The order is kept within one
+process: an alert that was waiting for a retry when the proxy restarted may be overtaken; one
+waiting longer than its due time plus `ORDER_GRACE` stops holding later ones back.
+
 Log lines carry alert ids, route names, outcome names, attempt counts and exception type
 names; never a body, a URL (URLs can hold API keys) or an exception message.
 """
@@ -23,13 +31,18 @@ from functools import partial
 from typing import Protocol
 
 from sanitizer.errors import Unavailable
-from sanitizer.proxy.spool import Spool, SpooledAlert
+from sanitizer.proxy.ordering import OrderBook
+from sanitizer.proxy.pacing import Pacer, Rate
+from sanitizer.proxy.spool import SpoolBackend as Spool
+from sanitizer.proxy.spool import SpooledAlert
 
 log = logging.getLogger("sanitizer.delivery")
 
 MAX_AGE_REASON = "max_age exceeded"
 NO_ROUTE_REASON = "route not configured"
 UNRECORDED_RETRY = 1.0  # seconds between attempts to record outcomes the spool refused
+ORDER_GRACE = 60.0  # seconds past its due time an alert waiting for a retry holds its key
+DEFAULT_HOLD = 256  # claimed alerts waiting in memory for a worker, a token or their turn
 
 
 @dataclass(frozen=True)
@@ -64,10 +77,14 @@ class DeliveryEvents(Protocol):
     def delivered(self, route: str, seconds: float) -> None: ...
     def retried(self, route: str, reason: str) -> None: ...
     def dead_lettered(self, route: str, reason: str) -> None: ...
+    def paced(self, route: str, seconds: float) -> None: ...
 
 
 class NullEvents:
     """DeliveryEvents that record nothing."""
+
+    def paced(self, route: str, seconds: float) -> None:
+        pass
 
     def delivered(self, route: str, seconds: float) -> None:
         pass
@@ -112,6 +129,35 @@ class RetryPolicy:
         return delay
 
 
+@dataclass
+class _Held:
+    """A claimed alert not sent yet, with what pacing and ordering read from its sender."""
+
+    alert: SpooledAlert
+    lane: tuple[str, str]  # (route, the receiver's rate-limit key)
+    key: tuple[str, str] | None  # (route, order key): the incident it belongs to
+    rate: Rate | None
+    waiting: str = "worker"  # what it waits for: worker, token or order (a metrics label)
+    paced_since: float | None = None  # monotonic time a token was first refused
+
+
+def _traits(sender: object, alert: SpooledAlert) -> tuple[_Held, str | None]:
+    """The alert's lane, order key and rate from its sender (any of them optional), and the
+    name of an exception a sender's key function raised (the alert is then unordered)."""
+    route = alert.route
+    rate = getattr(sender, "rate", None)
+    rate = rate if isinstance(rate, Rate) else None
+    try:
+        order_key = getattr(sender, "order_key", None)
+        pace_key = getattr(sender, "pace_key", None)
+        key = order_key(alert) if callable(order_key) else None
+        lane = pace_key(alert) if callable(pace_key) else ""
+    except Exception as exc:
+        return _Held(alert, (route, ""), None, rate), type(exc).__name__
+    ordered = (route, key) if isinstance(key, str) else None
+    return _Held(alert, (route, str(lane)), ordered, rate), None
+
+
 class Deliverer:
     """Runs the delivery workers of one spool. Call start() and stop() on the spool's loop."""
 
@@ -124,11 +170,13 @@ class Deliverer:
         retry: RetryPolicy = RetryPolicy(),
         events: DeliveryEvents = NullEvents(),  # noqa: B008 - stateless
         clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
         poll_interval: float = 0.05,
+        hold: int = DEFAULT_HOLD,
     ) -> None:
-        if workers < 1:
-            raise ValueError("workers must be at least 1")
+        if workers < 1 or hold < 1:
+            raise ValueError("workers and hold must be at least 1")
         self._spool = spool
         self._senders = senders
         self._workers = workers
@@ -137,7 +185,12 @@ class Deliverer:
         self._clock = clock
         self._rng = rng if rng is not None else random.Random()  # noqa: S311 - jitter only
         self._poll_interval = poll_interval
+        self._monotonic = monotonic
+        self._hold = max(hold, workers)
         self._inflight: dict[str, asyncio.Task[None]] = {}
+        self._held: list[_Held] = []  # claimed, in claim order, not started
+        self._pacer = Pacer()
+        self._order = OrderBook(ORDER_GRACE)
         # Outcomes decided but not yet committed (spool trouble): retried, claims kept meanwhile.
         self._unrecorded: dict[str, Callable[[], Awaitable[None]]] = {}
         self._unrecorded_at = 0.0
@@ -166,6 +219,10 @@ class Deliverer:
         self._stopping = True
         self.wake()
         await self._task
+        for held in self._held:
+            self._spool.release(held.alert.id)
+            self._forget(held)
+        self._held = []
         tasks = list(self._inflight.values())
         if tasks:
             _, pending = await asyncio.wait(tasks, timeout=timeout)
@@ -186,25 +243,39 @@ class Deliverer:
         assert self._wakeup is not None
         while not self._stopping:
             self._wakeup.clear()
+            pause = self._poll_interval
             try:
                 if self._unrecorded and time.monotonic() - self._unrecorded_at >= UNRECORDED_RETRY:
                     await self._record_unrecorded()
-                self._claim_and_start()
+                token_wait = self._claim_and_start()
+                if token_wait is not None:
+                    pause = max(0.001, min(pause, token_wait))
             except Exception as exc:  # a bug here must not end delivery for good
                 log.error("delivery dispatcher error (%s)", type(exc).__name__)
             try:
-                async with asyncio.timeout(self._poll_interval):
+                async with asyncio.timeout(pause):
                     await self._wakeup.wait()
             except TimeoutError:
                 pass
 
-    def _claim_and_start(self) -> None:
-        """Start a task per due alert, up to the free workers; a finishing task wakes us."""
-        free = self._workers - len(self._inflight)
-        if free <= 0:
-            return
+    def backlog(self) -> dict[tuple[str, str], int]:
+        """Claimed alerts not sent yet, by (route, what they wait for: worker, token, order)."""
+        counts: dict[tuple[str, str], int] = {}
+        for held in self._held:
+            label = (held.alert.route, held.waiting)
+            counts[label] = counts.get(label, 0) + 1
+        return counts
+
+    def _claim_and_start(self) -> float | None:
+        """Claim due alerts into memory (in batches, up to `hold`), then start those whose
+        worker, token and turn have come; the seconds until a paced lane's next token."""
+        if len(self._held) <= self._hold // 2:
+            self._claim(self._hold - len(self._held))
+        return self._start_ready()
+
+    def _claim(self, room: int) -> None:
         try:
-            alerts = self._spool.claim_due(free)
+            alerts = self._spool.claim_due(room)
         except Unavailable as exc:
             if not self._claim_failing:
                 log.error("cannot read due alerts from the spool (%s)", type(exc).__name__)
@@ -214,24 +285,79 @@ class Deliverer:
             log.info("reading due alerts from the spool again")
             self._claim_failing = False
         for alert in alerts:
-            task = asyncio.create_task(self._deliver(alert), name=f"deliver-{alert.id}")
-            self._inflight[alert.id] = task
-            task.add_done_callback(partial(self._finished, alert.id))
+            try:
+                sender = self._senders(alert.route)
+            except Exception:
+                sender = None
+            held, failure = _traits(sender, alert)
+            if failure is not None:
+                self._log(logging.WARNING, alert, "error", "route %s: order key raised %s", failure)
+            if held.key is not None:
+                self._order.claimed(held.key, alert.id, alert.created_at)
+            self._held.append(held)
+
+    def _start_ready(self) -> float | None:
+        now, wall = self._monotonic(), self._clock()
+        free = self._workers - len(self._inflight)
+        token_wait: float | None = None
+        stalled: set[tuple[str, str]] = set()  # lanes out of tokens: their later alerts wait too
+        kept: list[_Held] = []
+        for held in self._held:
+            if free <= 0 or held.lane in stalled:
+                held.waiting = "worker" if free <= 0 else "token"
+                kept.append(held)
+                continue
+            if held.key is not None and not self._order.turn_of(held.key, held.alert.id, wall):
+                held.waiting = "order"
+                kept.append(held)
+                continue
+            delay = self._pacer.take(held.lane, held.rate, now)
+            if delay > 0:
+                stalled.add(held.lane)
+                held.waiting = "token"
+                if held.paced_since is None:
+                    held.paced_since = now
+                token_wait = delay if token_wait is None else min(token_wait, delay)
+                kept.append(held)
+                continue
+            if held.paced_since is not None:
+                self._emit(self._events.paced, held.alert.route, now - held.paced_since)
+            free -= 1
+            self._start(held)
+        self._held = kept
+        return token_wait
+
+    def _start(self, held: _Held) -> None:
+        alert = held.alert
+        if held.key is not None:
+            self._order.started(held.key)
+        task = asyncio.create_task(self._deliver(held), name=f"deliver-{alert.id}")
+        self._inflight[alert.id] = task
+        task.add_done_callback(partial(self._finished, alert.id))
 
     def _finished(self, alert_id: str, _task: asyncio.Task[None]) -> None:
         self._inflight.pop(alert_id, None)
         self.wake()
 
+    def _forget(self, held: _Held) -> None:
+        if held.key is not None:
+            self._order.settled(held.key, held.alert.id)
+
     # ------------------------------------------------------------------ one alert
 
-    async def _deliver(self, alert: SpooledAlert) -> None:
+    async def _deliver(self, held: _Held) -> None:
+        alert = held.alert
         try:
             started = time.monotonic()
             outcome = await self._send(alert)
-            await self._settle(alert, outcome, time.monotonic() - started)
+            await self._settle(held, outcome, time.monotonic() - started)
         except asyncio.CancelledError:
             self._spool.release(alert.id)
+            self._forget(held)
             raise
+        finally:
+            if held.key is not None:
+                self._order.finished(held.key)
 
     async def _send(self, alert: SpooledAlert) -> Outcome:
         try:
@@ -248,9 +374,10 @@ class Deliverer:
             return RetryLater("sender returned no outcome")
         return outcome
 
-    async def _settle(self, alert: SpooledAlert, outcome: Outcome, seconds: float) -> None:
-        spool = self._spool
+    async def _settle(self, held: _Held, outcome: Outcome, seconds: float) -> None:
+        spool, alert = self._spool, held.alert
         record: Callable[[], Awaitable[None]]
+        retrying = False
         if isinstance(outcome, Delivered):
             self._log(logging.INFO, alert, "delivered", "delivered via route %s")
             self._emit(self._events.delivered, alert.route, seconds)
@@ -278,6 +405,15 @@ class Deliverer:
                 record = partial(
                     spool.mark_retry, alert.id, next_attempt_at=due, error=outcome.reason
                 )
+                if held.key is not None:
+                    self._order.retrying(held.key, alert.id, due)
+                retrying = True
+                if outcome.retry_after is not None and outcome.retry_after > 0:
+                    # The receiver takes nothing more from this lane until this alert's retry.
+                    pause = min(outcome.retry_after, due - now)
+                    self._pacer.block(held.lane, held.rate, pause, self._monotonic())
+        if not retrying:
+            self._forget(held)
         await self._record(alert.id, record)
 
     def _dead(self, alert: SpooledAlert, reason: str) -> Callable[[], Awaitable[None]]:

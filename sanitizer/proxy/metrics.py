@@ -3,7 +3,7 @@ code, never from a payload. Spool gauges are read when scraped."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -28,6 +28,23 @@ class _SpoolCollector:
         yield GaugeMetricFamily(
             "sanitizer_dead_letters", "Alerts in the dead-letter table.", value=dead
         )
+
+
+class _BacklogCollector:
+    def __init__(self, read: Callable[[], Mapping[tuple[str, str], int]]) -> None:
+        self._read = read
+
+    def collect(self):
+        family = GaugeMetricFamily(
+            "sanitizer_delivery_waiting",
+            "Alerts claimed for delivery and not sent yet, by route and what they wait for: "
+            "worker (a free delivery worker), token (the route's rate) or order (an earlier "
+            "alert of the same incident).",
+            labels=["route", "reason"],
+        )
+        for (route, reason), count in sorted(self._read().items()):
+            family.add_metric([route, reason], count)
+        yield family
 
 
 class Metrics:
@@ -95,19 +112,34 @@ class Metrics:
             buckets=_LATENCY_BUCKETS,
             registry=r,
         )
+        self.paced_seconds = Counter(
+            "sanitizer_delivery_paced_seconds",
+            "Seconds alerts waited for their route's rate (pacing) before being sent.",
+            ["route"],
+            registry=r,
+        )
         self.ready = Gauge(
             "sanitizer_ready", "1 when a policy is loaded and the spool writable.", registry=r
         )
 
     def init_route(self, route: str) -> None:
         """Export a route's series at zero from the start, as Prometheus users expect."""
-        for metric in (self.received, self.queued, self.delivered, self.notices):
+        for metric in (
+            self.received,
+            self.queued,
+            self.delivered,
+            self.notices,
+            self.paced_seconds,
+        ):
             metric.labels(route)
         self.request_seconds.labels(route)
         self.delivery_seconds.labels(route)
 
     def watch_spool(self, read: Callable[[], tuple[int, int, int]]) -> None:
         self.registry.register(_SpoolCollector(read))
+
+    def watch_delivery(self, read: Callable[[], Mapping[tuple[str, str], int]]) -> None:
+        self.registry.register(_BacklogCollector(read))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
@@ -128,3 +160,6 @@ class DeliveryMetrics:
 
     def dead_lettered(self, route: str, reason: str) -> None:
         self._m.dead_lettered.labels(route, reason).inc()
+
+    def paced(self, route: str, seconds: float) -> None:
+        self._m.paced_seconds.labels(route).inc(max(seconds, 0.0))

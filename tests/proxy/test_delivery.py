@@ -116,6 +116,7 @@ class Rig:
             self.routes.get,
             events=self.events,
             clock=self.clock,
+            monotonic=self.clock,
             poll_interval=0.01,
             **self.kwargs,
         )

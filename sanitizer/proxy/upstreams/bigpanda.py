@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from sanitizer.proxy.delivery import Outcome, Rejected
+from sanitizer.proxy.pacing import per_minute
 from sanitizer.proxy.upstreams.body import NOT_OBJECT, dumps, json_object
 from sanitizer.proxy.upstreams.config import UpstreamConfig
 from sanitizer.proxy.upstreams.contract import (
@@ -161,4 +162,6 @@ TYPE = UpstreamType(
         RequiredField((("status",),), STATUSES),
         RequiredField(tuple((name,) for name in PRIMARY)),
     ),
+    # BigPanda publishes no number for its alerts API (429 when over); a conservative default.
+    rate=per_minute(300, burst=20),
 )

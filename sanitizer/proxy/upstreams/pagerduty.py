@@ -31,6 +31,7 @@ import jmespath
 import jmespath.exceptions
 
 from sanitizer.proxy.delivery import Outcome, Rejected
+from sanitizer.proxy.pacing import per_minute
 from sanitizer.proxy.upstreams.body import NOT_OBJECT, dumps, json_object
 from sanitizer.proxy.upstreams.config import UpstreamConfig
 from sanitizer.proxy.upstreams.contract import (
@@ -130,6 +131,15 @@ class PagerDutyUpstream(HttpSender):
             return None
         text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
         return text[:DEDUP_KEY_MAX] or None
+
+    def order_key(self, alert: SpooledAlert) -> str | None:
+        """The dedup_key the event is sent with: its resolve must not overtake its trigger.
+        Change events (no incident) and events without a key are not ordered."""
+        doc = json_object(alert.body)
+        if doc is None or doc.get("event_action") == CHANGE:
+            return None
+        key = self.dedup_key(doc) if self._dedup is not None else doc.get("dedup_key")
+        return key if isinstance(key, str) and key else None
 
     async def send(self, alert: SpooledAlert) -> Outcome:
         doc = json_object(alert.body)
@@ -242,6 +252,8 @@ TYPE = UpstreamType(
     sender=PagerDutyUpstream,
     notice=notice,
     checks=check,
+    # PagerDuty: about 120 events per minute per routing key (one per upstream), 429 above.
+    rate=per_minute(120, burst=10),
     required=(
         RequiredField((("payload", "summary"),)),
         RequiredField((("payload", "source"),)),

@@ -10,6 +10,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from sanitizer.errors import ConfigError
+from sanitizer.proxy.pacing import parse_rate
 from sanitizer.proxy.upstreams import bigpanda, capture, pagerduty, victorops, webhook
 from sanitizer.proxy.upstreams.config import UpstreamConfig
 from sanitizer.proxy.upstreams.contract import DEFAULT_MARKER, Contract, RequiredField
@@ -107,8 +108,10 @@ def build_upstream(
     kind = REGISTRY.get(name) if isinstance(name, str) else None
     if kind is None:
         raise cfg.error("type", f"must be one of: {', '.join(UPSTREAM_TYPES)}")
-    cfg.check_keys(kind.name, kind.options)
+    cfg.check_keys(kind.name, (*kind.options, "rate"))
+    rate = parse_rate(config.get("rate"), where=f"{cfg.where}.rate", default=kind.rate)
     sender = kind.build(cfg, transport)
+    sender.rate = rate
     if isinstance(sender, HttpSender):
         sender.warn_if_exposed(route)
     return sender

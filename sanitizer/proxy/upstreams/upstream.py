@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     import httpx
 
     from sanitizer.proxy.delivery import Outcome
+    from sanitizer.proxy.pacing import Rate
     from sanitizer.proxy.spool import SpooledAlert
     from sanitizer.proxy.upstreams.config import UpstreamConfig
     from sanitizer.proxy.upstreams.contract import Contract, RequiredField, Work
@@ -25,7 +26,14 @@ class Upstream(Protocol):
 
     type: str
 
+    # How fast delivery may send (None: unpaced), set from the `rate:` option at build.
+    rate: Rate | None
+
     async def send(self, alert: SpooledAlert) -> Outcome: ...
+
+    def order_key(self, alert: SpooledAlert) -> str | None: ...
+
+    def pace_key(self, alert: SpooledAlert) -> str: ...
 
     async def aclose(self) -> None: ...
 
@@ -33,9 +41,22 @@ class Upstream(Protocol):
 
 
 class Sender:
-    """Base of the senders: `repr()` and `str()` show `describe()`, which holds no secret."""
+    """Base of the senders: `repr()` and `str()` show `describe()`, which holds no secret.
+
+    `order_key` names the incident an alert belongs to, as the receiver matches them (alerts of
+    one key are delivered in the order they were queued); `pace_key` the receiver's rate-limit
+    scope within the upstream (its routing key). Both are read from the queued alert, cheaply,
+    and are never logged.
+    """
 
     type = "?"
+    rate: Rate | None = None
+
+    def order_key(self, alert: SpooledAlert) -> str | None:
+        return None
+
+    def pace_key(self, alert: SpooledAlert) -> str:
+        return ""
 
     def describe(self) -> str:
         raise NotImplementedError
@@ -63,3 +84,5 @@ class UpstreamType:
     checks: Callable[[Contract, Work], None] | None = None
     # What `sanitizer check --upstream` looks for in a policy's output.
     required: tuple[RequiredField, ...] = ()
+    # The pacing a route gets without a `rate:` option (None: unpaced).
+    rate: Rate | None = None

@@ -22,6 +22,8 @@ from urllib.parse import quote
 import httpx
 
 from sanitizer.proxy.delivery import Outcome, Rejected
+from sanitizer.proxy.pacing import per_minute
+from sanitizer.proxy.upstreams.body import json_object
 from sanitizer.proxy.upstreams.config import UpstreamConfig
 from sanitizer.proxy.upstreams.contract import (
     BOOLEAN,
@@ -104,6 +106,15 @@ class VictorOpsUpstream(HttpSender):
         self._routing_key = routing_key
         self._headers = {"content-type": JSON_CONTENT}
 
+    def order_key(self, alert: SpooledAlert) -> str | None:
+        """The incident's `entity_id`: a RECOVERY must not overtake its CRITICAL."""
+        doc = json_object(alert.body)
+        key = None if doc is None else doc.get("entity_id")
+        return key if isinstance(key, str) and key else None
+
+    def pace_key(self, alert: SpooledAlert) -> str:
+        return alert.routing_key or self._routing_key or ""
+
     async def send(self, alert: SpooledAlert) -> Outcome:
         routing_key = alert.routing_key or self._routing_key
         if routing_key in _DOT_SEGMENTS:
@@ -171,4 +182,6 @@ TYPE = UpstreamType(
     notice=notice,
     checks=check,
     required=(RequiredField((("message_type",),), MESSAGE_TYPES),),
+    # Splunk On-Call publishes no limit for the REST integration; PagerDuty's figure, per key.
+    rate=per_minute(120, burst=10),
 )
