@@ -424,6 +424,15 @@ REALISTIC = [
         "requirepass foobared\nmasterauth foobared2\nbindpw cn=x",
         "requirepass [SECRET]\nmasterauth [SECRET]\nbindpw [SECRET]",
     ),
+    # prefixes and encodings glued on without a separator (found by the recall corpus)
+    (
+        "mysqlpwdb64=c2VjcmV0 REDISPASS=Hunter2xyz apppass2: S3cr3t!x privatekeyb64: QUJD",
+        "mysqlpwdb64=[SECRET] REDISPASS=[SECRET] apppass2: [SECRET] privatekeyb64: [SECRET]",
+    ),
+    (
+        "bypass=true compass=north passenger=bob tokenizer=bert",
+        "bypass=true compass=north passenger=bob tokenizer=bert",
+    ),
     (
         '<connectionStrings><add name="Db" connectionString="Server=db;Password=p w;"/>'
         '<add key="ApiKey" value="abc"/></connectionStrings>',

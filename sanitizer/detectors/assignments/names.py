@@ -11,7 +11,8 @@ Choices made where the right answer is not obvious:
   ``private_key``, ``secret_key``, ``access_key``, ``auth_key``, ``account_key``...). Short
   words count only as a whole word or after a known prefix: ``pass`` (``DB_PASS``,
   ``--pass``, ``storepass``, ``requirepass``, not ``passenger``, ``bypass``, ``compass``),
-  ``pw`` (``bind_pw``, ``bindpw``, ``rootpw``), ``auth`` (``REDISCLI_AUTH``, ``masterauth``,
+  ``pw`` (``bind_pw``, ``bindpw``, ``rootpw``), with service prefixes glued on too
+  (``redispass``, ``apppass2``, ``mysqlpass``), ``auth`` (``REDISCLI_AUTH``, ``masterauth``,
   not ``author``), ``sig``, ``psk``, ``session`` (``sessionid``, ``JSESSIONID``,
   ``PHPSESSID``): cookies and session ids are credentials. A lone ``key`` is not (routing
   keys, primary keys, Nagios ``key=value``), nor is ``salt`` (SaltStack) or ``sid``
@@ -62,8 +63,11 @@ _KEY_PREFIXES = (
 _WORD_RE = re.compile(
     rf"(?P<key>(?:{_KEY_PREFIXES})_?key)"
     r"|(?P<password>passwords?|passwd|passphrase|passcode|passwort|contrasena|pwd"
-    r"|(?<![a-z0-9])(?:(?:src|dest)?(?:store|key)|db|root|admin|irc|bind|user|ftp|smtp|mail"
-    r"|proxy|sudo|vault|become|ssh|login|master|require)?pass(?:in|out)?(?![a-z])"
+    r"|(?<![a-z0-9])(?:(?:src|dest)?(?:store|key|trust)|db|root|admin|irc|bind|user|ftp|smtp"
+    r"|mail|proxy|sudo|vault|become|ssh|login|master|require|app|api|svc|service|redis|mysql"
+    r"|pg|postgres|mongo|ldap|amqp|rabbit|mq|kafka|es|elastic|git|docker|registry|jenkins"
+    r"|wifi|smb|sql|oracle|ora|sys|system|web|site|portal|vpn|radius|snmp|jmx|console)?"
+    r"pass(?:in|out)?(?![a-z])"
     r"|(?<![a-z0-9])(?:bind|root|db|user|admin|ldap)?pw(?![a-z])"
     r"|(?<![a-z0-9])(?:wpa|ipsec)?psk(?![a-z]))"
     r"|(?P<secret>secret)"
@@ -139,6 +143,16 @@ def _words(name: str) -> list[str]:
     return [part.lower() for part in _CAMEL_PARTS_RE.findall(name)]
 
 
+def _with_digits(glued: str, rest: str) -> str:
+    """`glued` with the digits after it when together they are one suffix: the word split
+    cut ``passwordb64`` into ``passwordb_64``, and ``b64`` is what is glued on."""
+    if glued and rest.startswith("_"):
+        digits = rest[1:].split("_", 1)[0]
+        if digits.isdigit() and glued + digits in _CONTINUATIONS:
+            return f"{glued}_{digits}"
+    return glued
+
+
 @lru_cache(maxsize=4096)
 def classify(name: str) -> Name | None:
     """The secret name `name` (separators and camelCase allowed), or None if it is not one."""
@@ -149,9 +163,10 @@ def classify(name: str) -> Name | None:
     for match in reversed(list(_WORD_RE.finditer(normalised))):
         family = match.lastgroup
         glued = normalised[match.end() : _run_end(_GLUED_AFTER_RE, normalised, match.end())]
-        if glued in _QUALIFIERS:
+        glued = _with_digits(glued, normalised[match.end() + len(glued) :])
+        if glued.replace("_", "") in _QUALIFIERS:
             return None
-        if glued and glued not in _CONTINUATIONS:
+        if glued and glued.replace("_", "") not in _CONTINUATIONS:
             continue
         later = normalised[match.end() + len(glued) :].split("_")
         if any(word in _QUALIFIERS for word in later):

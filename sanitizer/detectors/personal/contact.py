@@ -190,6 +190,19 @@ def _national_phones(text: str) -> list[Span]:
     return spans
 
 
+# A UUID's middle groups can read as a dialled number (…-0045-4619-8176-…): never a phone.
+_UUID_RE = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+
+
+def _outside_uuids(text: str, spans: list[Span]) -> list[Span]:
+    if not spans or "-" not in text:
+        return spans
+    uuids = [match.span() for match in _UUID_RE.finditer(text)]
+    if not uuids:
+        return spans
+    return [(a, b) for a, b in spans if not any(u < b and a < v for u, v in uuids)]
+
+
 def _find_phone(text: str) -> list[Span]:
     if len(text) < 10 or not DIGIT.search(text):  # the shortest number is +123456789
         return []
@@ -201,7 +214,7 @@ def _find_phone(text: str) -> list[Span]:
             digits = _digit_count(match.group()) - prefix_digits
             if 9 <= digits <= 15 and not _PHONE_DECIMAL_RE.fullmatch(match.group()):
                 spans.append(match.span())
-    return union(spans + _national_phones(text))
+    return union(_outside_uuids(text, spans + _national_phones(text)))
 
 
 # RE2 anchors for the scrubber's one-pass prefilter: every text a finder finds something in
