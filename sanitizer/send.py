@@ -6,6 +6,12 @@ Nagios exports its macros to notification commands as `NAGIOS_*` environment var
 file or `SANITIZER_TOKEN`, never from the command line, where other users could read it.
 An https proxy URL is verified against the system's CAs or `--ca-bundle`; a proxy that asks
 for client certificates (mutual TLS) gets `--client-cert` and `--client-key`.
+
+Nagios never retries a notification command, so an alert the proxy cannot take *now* (it is
+unreachable, times out, or answers 408, 429 or 5xx) goes to the outbox (`sanitizer.outbox`)
+and `send` still succeeds; every later `send` first delivers that backlog, oldest first, and
+`send --flush` delivers it alone (from a timer). A refusal that retrying cannot fix (401,
+403, 404, 413, 415, 422, ...) is never queued: `send` fails with the proxy's reason.
 """
 
 from __future__ import annotations
@@ -13,14 +19,28 @@ from __future__ import annotations
 import os
 import ssl
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from sanitizer import jsonio
-from sanitizer.errors import SendError
+from sanitizer.errors import SanitizerError, SendError
+from sanitizer.outbox import DEFAULT_MAX_BYTES, Outbox, default_outbox
 
 PREFIX = "NAGIOS_"
+# Refusals about the route or its credential rather than the alert: a flush that meets one
+# stops and keeps the backlog (fix the token or URL, and it is delivered), where an alert
+# refused for itself (413, 415, 422, ...) is moved to rejected/.
+ROUTE_REFUSALS = frozenset({401, 403, 404})
+
+
+def lease_for(timeout: float) -> float:
+    """How long a claimed outbox alert stays with its claimer before another process may
+    take it back: longer than one delivery attempt can last (connect, write, read and pool
+    waits, each up to `timeout`)."""
+    return max(60.0, 4 * timeout)
 
 
 def alert_from_environment(environ: Mapping[str, str]) -> dict[str, str]:
@@ -98,35 +118,181 @@ def tls_context(
     return context
 
 
-def send(
-    url: str,
-    *,
-    token_file: str | None = None,
-    timeout: float = 10.0,
-    ca_bundle: str | None = None,
-    client_cert: str | None = None,
-    client_key: str | None = None,
-    environ: Mapping[str, str] | None = None,
-) -> str:
-    """Post the alert; return the proxy's alert id, or raise `SendError` with one line."""
-    env = os.environ if environ is None else environ
-    verify = tls_context(url, ca_bundle, client_cert, client_key)
-    alert = alert_from_environment(env)
-    token = read_token(token_file, env)
+@dataclass(frozen=True)
+class Answer:
+    """What one post got: `status` None when the proxy could not be reached (a TLS failure
+    too: an expired proxy certificate is an outage that ends, and the alert is kept)."""
+
+    status: int | None
+    reason: str
+    alert_id: str = ""
+
+    @property
+    def accepted(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+    @property
+    def transient(self) -> bool:
+        """Worth keeping for a later attempt: unreachable, timed out, 408, 429 or 5xx."""
+        return self.status is None or self.status in (408, 429) or self.status >= 500
+
+    @property
+    def route_refused(self) -> bool:
+        """Refused over the route or credential, whatever the alert: 401, 403, 404."""
+        return self.status in ROUTE_REFUSALS
+
+
+def _tls_problem(exc: BaseException) -> str | None:
+    """The TLS reason behind a transport error (CERTIFICATE_VERIFY_FAILED, ...), for the
+    message: a certificate problem is a setting to fix, and the line should say so."""
+    cause: BaseException | None = exc
+    for _ in range(8):  # the SSL error sits a few causes down httpx's and httpcore's errors
+        if cause is None:
+            break
+        if isinstance(cause, ssl.SSLError) and cause.reason:
+            return str(cause.reason)
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
+def _post(client: httpx.Client, url: str, token: str, alert: Any) -> Answer:
     try:
-        response = httpx.post(
+        response = client.post(
             url,
             content=jsonio.dumps(alert).encode("utf-8"),
             headers={"content-type": "application/json", "authorization": f"Bearer {token}"},
-            timeout=timeout,
-            verify=verify,
         )
     except httpx.HTTPError as exc:
-        raise SendError(f"cannot reach the proxy ({type(exc).__name__})") from None
-    if response.status_code != 202:
+        problem = _tls_problem(exc)
+        detail = type(exc).__name__ if problem is None else f"{type(exc).__name__}: TLS {problem}"
+        return Answer(None, f"cannot reach the proxy ({detail})")
+    try:
+        doc = response.json()
+    except ValueError:
+        doc = None
+    doc = doc if isinstance(doc, dict) else {}
+    if 200 <= response.status_code < 300:
+        return Answer(response.status_code, "", str(doc.get("id", "")))
+    reason = f"the proxy answered {response.status_code}: {doc.get('message', '')}"
+    return Answer(response.status_code, reason.rstrip(": "))
+
+
+@dataclass
+class Backlog:
+    """What delivering the outbox did: alerts delivered, alerts moved to rejected/, why it
+    stopped early (`stopped`; `route_refused` when no alert can pass until a setting is
+    fixed) if it did, and how many alerts for the URL wait in the outbox (`waiting`, set by
+    `send` and `flush`)."""
+
+    outbox: Path
+    delivered: int = 0
+    rejected: int = 0
+    stopped: str | None = None
+    route_refused: bool = False
+    waiting: int = 0
+
+
+def deliver_backlog(outbox: Outbox, client: httpx.Client, url: str, token: str) -> Backlog:
+    """Deliver `url`'s queued alerts, oldest first, each claimed before it is posted so that
+    no other process posts it too. Stops at the first answer that says "later" (the alert
+    goes back) or that refuses the route or credential; moves an alert refused for itself to
+    rejected/."""
+    backlog = Backlog(outbox.directory)
+    for claim in outbox.claims(url):
         try:
-            reason = response.json().get("message", "")
-        except ValueError:
-            reason = ""
-        raise SendError(f"the proxy answered {response.status_code}: {reason}".rstrip(": "))
-    return str(response.json().get("id", ""))
+            entry = outbox.read(claim)
+        except (SanitizerError, OSError):
+            outbox.reject(claim, "unreadable")
+            backlog.rejected += 1
+            continue
+        answer = _post(client, url, token, entry["alert"])
+        if answer.accepted:
+            outbox.done(claim)
+            backlog.delivered += 1
+        elif answer.transient or answer.route_refused:
+            outbox.release(claim)
+            backlog.stopped, backlog.route_refused = answer.reason, answer.route_refused
+            return backlog
+        else:
+            outbox.reject(claim, f"http{answer.status}")
+            backlog.rejected += 1
+    return backlog
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where and how `send` reaches the proxy, and the outbox it keeps."""
+
+    url: str
+    token_file: str | None = None
+    timeout: float = 10.0
+    ca_bundle: str | None = None
+    client_cert: str | None = None
+    client_key: str | None = None
+    outbox: Path | None = None
+    outbox_max_bytes: int = DEFAULT_MAX_BYTES
+
+
+@dataclass
+class Sent:
+    """The outcome of `send`: the proxy's id for the alert, why it was queued locally
+    (`queued`), or why the proxy refused it for good (`refused`: not queued); `backlog` is
+    what delivering the earlier alerts did."""
+
+    backlog: Backlog
+    alert_id: str = ""
+    queued: str | None = None
+    refused: str | None = None
+
+
+def _open(connection: Connection, env: Mapping[str, str]) -> tuple[Outbox, httpx.Client, str]:
+    verify = tls_context(
+        connection.url, connection.ca_bundle, connection.client_cert, connection.client_key
+    )
+    token = read_token(connection.token_file, env)
+    outbox = Outbox(
+        connection.outbox or default_outbox(env),
+        max_bytes=connection.outbox_max_bytes,
+        lease=lease_for(connection.timeout),
+    )
+    return outbox, httpx.Client(verify=verify, timeout=connection.timeout), token
+
+
+def _route_refused(backlog: Backlog) -> None:
+    if backlog.route_refused:
+        raise SendError(f"{backlog.stopped}; the outbox keeps its alerts until this is fixed")
+
+
+def send(connection: Connection, environ: Mapping[str, str] | None = None) -> Sent:
+    """Deliver the outbox's backlog, then post the alert from the environment; queue it when
+    the proxy cannot take it now. Raises `SendError` (one line) when the route or credential
+    is refused, or the alert cannot be queued."""
+    env = os.environ if environ is None else environ
+    alert = alert_from_environment(env)
+    outbox, client, token = _open(connection, env)
+    with client:
+        backlog = deliver_backlog(outbox, client, connection.url, token)
+        _route_refused(backlog)
+        if backlog.stopped is None:
+            answer = _post(client, connection.url, token, alert)
+            if answer.accepted:
+                return Sent(backlog, alert_id=answer.alert_id)
+            if not answer.transient:
+                return Sent(backlog, refused=answer.reason)
+            why = answer.reason
+        else:
+            why = backlog.stopped
+    outbox.enqueue(connection.url, connection.token_file, alert)
+    backlog.waiting = len(outbox.queued(connection.url))
+    return Sent(backlog, queued=why)
+
+
+def flush(connection: Connection, environ: Mapping[str, str] | None = None) -> Backlog:
+    """Deliver the outbox's backlog for `connection.url` alone (no alert of its own)."""
+    env = os.environ if environ is None else environ
+    outbox, client, token = _open(connection, env)
+    with client:
+        backlog = deliver_backlog(outbox, client, connection.url, token)
+    _route_refused(backlog)
+    backlog.waiting = len(outbox.queued(connection.url))
+    return backlog

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -23,6 +24,8 @@ NAGIOS_ENV = {
 
 
 def run_send(url: str, *extra: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`sanitizer send`, with an outbox of its own unless `env` names one."""
+    env = {"SANITIZER_OUTBOX": tempfile.mkdtemp(prefix="outbox-"), **env}
     return subprocess.run(
         [sys.executable, "-m", "sanitizer.cli", "send", "--nagios-env", url, *extra],
         capture_output=True,
@@ -92,12 +95,16 @@ def test_failures_exit_1_with_one_line(capture_proxy, env_extra, args, fragment)
     assert INBOUND_TOKEN not in result.stderr
 
 
-def test_unreachable_proxy_exits_1(tmp_path):
+def test_unreachable_proxy_queues_the_alert_locally_and_exits_0(tmp_path):
     result = run_send(
         f"http://127.0.0.1:{free_port()}/v1/alerts/nagios",
-        env=environment(SANITIZER_TOKEN=INBOUND_TOKEN, **NAGIOS_ENV),
+        env=environment(
+            SANITIZER_TOKEN=INBOUND_TOKEN, SANITIZER_OUTBOX=str(tmp_path), **NAGIOS_ENV
+        ),
     )
-    assert result.returncode == 1 and "cannot reach the proxy" in result.stderr
+    assert result.returncode == 0, result.stderr
+    assert "cannot reach the proxy" in result.stderr and "queued locally" in result.stderr
+    assert len(list((tmp_path / "queue").iterdir())) == 1
 
 
 def test_no_nagios_macros_is_an_error():

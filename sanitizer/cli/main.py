@@ -13,6 +13,7 @@ from sanitizer.cli.exits import EXIT_OK, EXIT_USAGE, fail
 from sanitizer.cli.running import cmd_demo, cmd_send, cmd_serve, cmd_spool
 from sanitizer.detectors import DETECTORS
 from sanitizer.errors import SanitizerError
+from sanitizer.outbox import DEFAULT_MAX_BYTES as DEFAULT_OUTBOX_BYTES
 from sanitizer.proxy.upstreams import CONTRACT_TYPES
 
 _MAIN_EPILOG = """\
@@ -195,17 +196,28 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_send,
         "Post one alert built from Nagios' NAGIOS_* environment macros (prefix stripped) to "
         "the proxy, for a Nagios notification command. The token comes from --token-file or "
-        "SANITIZER_TOKEN, never from the command line. Exits 1 with a one-line reason when "
-        "the proxy refuses the alert or cannot be reached.",
+        "SANITIZER_TOKEN, never from the command line. When the proxy cannot take the alert "
+        "now (unreachable, timeout, 408, 429, 5xx) it is kept in a local outbox and send exits "
+        "0; every later send delivers that backlog first, oldest first, and --flush delivers "
+        "it alone (run it from a timer). Exits 1 with a one-line reason when the proxy refuses "
+        "the alert for good (401, 403, 404, 413, 415, 422), or the outbox is full.",
         "  sanitizer send --nagios-env http://127.0.0.1:8080/v1/alerts/nagios \\\n"
+        "      --token-file /etc/nagios/sanitizer.token\n"
+        "  sanitizer send --flush http://127.0.0.1:8080/v1/alerts/nagios \\\n"
         "      --token-file /etc/nagios/sanitizer.token",
     )
-    send.add_argument(
+    target = send.add_mutually_exclusive_group(required=True)
+    target.add_argument(
         "--nagios-env",
         dest="url",
         metavar="URL",
-        required=True,
         help="the proxy's route URL, e.g. http://127.0.0.1:8080/v1/alerts/nagios",
+    )
+    target.add_argument(
+        "--flush",
+        metavar="URL",
+        help="deliver the outbox's alerts for this route URL, oldest first, and nothing else; "
+        "exits 1 when some stay queued or the proxy refused some (kept in OUTBOX/rejected)",
     )
     send.add_argument("--token-file", metavar="FILE", help="file holding the route's token")
     send.add_argument("--timeout", type=float, default=10.0, help="seconds (10)")
@@ -215,6 +227,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     send.add_argument(
         "--client-key", metavar="FILE", help="PEM private key of --client-cert (unencrypted)"
+    )
+    send.add_argument(
+        "--outbox",
+        metavar="DIR",
+        help="where alerts wait that the proxy could not take (default: $SANITIZER_OUTBOX, "
+        "else /var/spool/sanitizer-outbox if it exists and is writable, else "
+        "$XDG_STATE_HOME/sanitizer/outbox or ~/.local/state/sanitizer/outbox)",
+    )
+    send.add_argument(
+        "--outbox-max-bytes",
+        type=int,
+        default=DEFAULT_OUTBOX_BYTES,
+        metavar="N",
+        help="past this size the outbox takes no more alerts and send exits 1 (64 MiB)",
     )
 
     spool = _command(

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from sanitizer import jsonio
 from sanitizer.cli.exits import EXIT_OK, EXIT_REFUSED, fail
 from sanitizer.errors import SanitizerError
+
+if TYPE_CHECKING:
+    from sanitizer.send import Backlog, Connection
 
 
 def _serve_settings(args: argparse.Namespace):
@@ -62,6 +66,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return EXIT_OK
     from sanitizer.proxy.server import Service, serve
 
+    if settings.spool_backend == "postgres":
+        from sanitizer.proxy.spool import open_admin
+
+        # Reach the database (and create or migrate its tables) before serving, so a wrong
+        # dsn or a database that is down is one line here, not a failed startup in the log.
+        open_admin("postgres", path=settings.spool_path, dsn=settings.spool_dsn).depth()
     logs.configure(args.log_level)
     serve(
         Service(settings, reload_settings=reload, environ=environ), loop=args.loop, http=args.http
@@ -70,17 +80,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_spool(args: argparse.Namespace) -> int:
-    from sanitizer.proxy.spool import Spool
+    from sanitizer.proxy.spool import open_admin
 
     if args.config:
         from sanitizer.proxy.config import load_settings
 
-        directory = load_settings(args.config).spool_path
+        settings = load_settings(args.config)
+        spool = open_admin(settings.spool_backend, path=settings.spool_path, dsn=settings.spool_dsn)
     else:
         from sanitizer.proxy.defaults import default_state_dir
 
         directory = args.spool or default_state_dir() / "spool"
-    spool = Spool(directory, max_bytes=1 << 62)
+        spool = open_admin("sqlite", path=directory, dsn=None)
     if args.action == "list":
         rows = spool.list_dead(limit=args.limit)
         print(f"{spool.depth()} queued, {spool.dead_count()} dead letters")
@@ -93,21 +104,68 @@ def cmd_spool(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_send(args: argparse.Namespace) -> int:
-    from sanitizer.send import send
+def _connection(args: argparse.Namespace) -> Connection:
+    from pathlib import Path
 
-    try:
-        alert_id = send(
-            args.url,
-            token_file=args.token_file,
-            timeout=args.timeout,
-            ca_bundle=args.ca_bundle,
-            client_cert=args.client_cert,
-            client_key=args.client_key,
+    from sanitizer.send import Connection
+
+    return Connection(
+        url=args.flush or args.url,
+        token_file=args.token_file,
+        timeout=args.timeout,
+        ca_bundle=args.ca_bundle,
+        client_cert=args.client_cert,
+        client_key=args.client_key,
+        outbox=Path(args.outbox) if args.outbox else None,
+        outbox_max_bytes=args.outbox_max_bytes,
+    )
+
+
+def _report_backlog(backlog: Backlog) -> None:
+    if backlog.delivered:
+        print(f"delivered {backlog.delivered} alert(s) from the outbox {backlog.outbox}")
+    if backlog.rejected:
+        print(
+            f"sanitizer: the proxy refused {backlog.rejected} queued alert(s) for good; kept "
+            f"in {backlog.outbox / 'rejected'}",
+            file=sys.stderr,
         )
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    from sanitizer.send import flush, send
+
+    connection = _connection(args)
+    if args.flush:
+        try:
+            backlog = flush(connection)
+        except SanitizerError as exc:
+            fail(f"outbox not flushed: {exc.message}", EXIT_REFUSED)
+        print(
+            f"outbox {backlog.outbox}: {backlog.delivered} delivered, {backlog.rejected} "
+            f"rejected (kept in {backlog.outbox / 'rejected'}), {backlog.waiting} waiting"
+        )
+        if backlog.stopped:
+            fail(
+                f"flush stopped: {backlog.stopped}; {backlog.waiting} alert(s) stay queued",
+                EXIT_REFUSED,
+            )
+        return EXIT_REFUSED if backlog.rejected else EXIT_OK
+    try:
+        sent = send(connection)
     except SanitizerError as exc:
         fail(f"alert not sent: {exc.message}", EXIT_REFUSED)
-    print(f"queued as {alert_id}")
+    _report_backlog(sent.backlog)
+    if sent.refused:
+        fail(f"alert not sent: {sent.refused}", EXIT_REFUSED)
+    if sent.queued:
+        print(
+            f"sanitizer: alert queued locally in {sent.backlog.outbox} ({sent.queued}); "
+            f"{sent.backlog.waiting} waiting, delivered by the next send or send --flush",
+            file=sys.stderr,
+        )
+        return EXIT_OK
+    print(f"queued as {sent.alert_id}")
     return EXIT_OK
 
 
