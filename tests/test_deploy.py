@@ -345,6 +345,160 @@ def test_policies_configmap_is_current_with_rules() -> None:
         assert text == (ROOT / "rules" / name).read_text(encoding="utf-8"), name
 
 
+# ------------------------------------------- shared spool (deploy/kubernetes-postgres)
+
+OVERLAY = DEPLOY / "kubernetes-postgres"
+
+
+def _apply_json_patch(doc: dict[str, Any], ops: list[dict[str, Any]]) -> None:
+    """The RFC 6902 operations the overlay uses: replace, and add (`-` appends to a list)."""
+    for op in ops:
+        *parents, last = op["path"].strip("/").split("/")
+        node: Any = doc
+        for part in parents:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        if op["op"] == "add" and isinstance(node, list):
+            assert last == "-", op
+            node.append(copy.deepcopy(op["value"]))
+        else:
+            assert op["op"] in ("add", "replace"), op
+            assert op["op"] == "add" or last in node, op
+            node[last] = copy.deepcopy(op["value"])
+
+
+def overlay_documents() -> list[dict[str, Any]]:
+    """The overlay rendered as `kubectl kustomize deploy/kubernetes-postgres` renders it, for
+    what it uses: the base, its own resources, a replacing configMapGenerator, `$patch:
+    delete` patches and JSON patches with a target."""
+    kustomization = yaml.safe_load((OVERLAY / "kustomization.yaml").read_text(encoding="utf-8"))
+    assert kustomization["resources"][0] == "../kubernetes"
+    docs = copy.deepcopy(k8s_documents())
+    for name in kustomization["resources"][1:]:
+        text = (OVERLAY / name).read_text(encoding="utf-8")
+        docs += [doc for doc in yaml.safe_load_all(text) if doc]
+
+    def find(kind: str, name: str) -> dict[str, Any]:
+        (found,) = [d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name]
+        return found
+
+    for generator in kustomization["configMapGenerator"]:
+        assert generator["behavior"] == "replace"
+        target = find("ConfigMap", generator["name"])
+        target["data"] = {
+            Path(f).name: (OVERLAY / f).read_text(encoding="utf-8") for f in generator["files"]
+        }
+    for patch in kustomization["patches"]:
+        body = yaml.safe_load(patch["patch"])
+        if isinstance(body, dict) and body.get("$patch") == "delete":
+            docs.remove(find(body["kind"], body["metadata"]["name"]))
+        else:
+            _apply_json_patch(find(patch["target"]["kind"], patch["target"]["name"]), body)
+    return docs
+
+
+def overlay(kind: str, name: str | None = None) -> dict[str, Any]:
+    found = [
+        d
+        for d in overlay_documents()
+        if d["kind"] == kind and (name is None or d["metadata"]["name"] == name)
+    ]
+    assert len(found) == 1, f"expected one {kind} {name or ''}, found {len(found)}"
+    return found[0]
+
+
+@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
+def test_shared_spool_manifests_match_the_kubernetes_schemas(version: str) -> None:
+    kubernetes_validate = _kv()
+    kinds = set()
+    for doc in overlay_documents():
+        kinds.add(doc["kind"])
+        try:
+            kubernetes_validate.validate(doc, version, strict=True)
+        except kubernetes_validate.ValidationError as exc:
+            pytest.fail(f"{doc['kind']}/{doc['metadata']['name']} ({version}): {exc.message}")
+    assert "StatefulSet" not in kinds and "Deployment" in kinds
+
+
+def test_shared_spool_deployment_is_the_statefulset_pod_without_a_volume() -> None:
+    """The Deployment runs the StatefulSet's pod, minus the per-replica spool volume: the same
+    image, probes, resources and hardening, kept in step by this test."""
+    deployment = overlay("Deployment")
+    spec = deployment["spec"]
+    assert "replicas" not in spec  # left to the HPA
+    assert "volumeClaimTemplates" not in spec
+    assert spec["strategy"]["rollingUpdate"] == {"maxUnavailable": 0, "maxSurge": 1}
+    pod = copy.deepcopy(spec["template"])
+    expected = copy.deepcopy(k8s("StatefulSet")["spec"]["template"])
+    (c,) = expected["spec"]["containers"]
+    c["volumeMounts"] = [m for m in c["volumeMounts"] if m["name"] != "spool"]
+    for key in ("fsGroup", "fsGroupChangePolicy"):
+        del expected["spec"]["securityContext"][key]
+    assert pod == expected
+    kinds = {kind for v in pod["spec"]["volumes"] for kind in v if kind != "name"}
+    assert "persistentVolumeClaim" not in kinds
+    assert spec["selector"] == k8s("StatefulSet")["spec"]["selector"]
+    assert [d["metadata"]["name"] for d in overlay_documents() if d["kind"] == "Service"] == [
+        "alert-sanitizer"
+    ]
+
+
+def test_shared_spool_autoscaler_may_scale_down_and_the_budget_still_applies() -> None:
+    hpa = overlay("HorizontalPodAutoscaler")["spec"]
+    assert hpa["scaleTargetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": "alert-sanitizer",
+    }
+    scale_down = hpa["behavior"]["scaleDown"]
+    assert scale_down["selectPolicy"] != "Disabled"
+    assert scale_down["policies"] == [{"type": "Pods", "value": 1, "periodSeconds": 300}]
+    assert 2 <= hpa["minReplicas"] <= hpa["maxReplicas"]
+    pdb = overlay("PodDisruptionBudget")["spec"]
+    assert (
+        pdb["selector"]["matchLabels"] == overlay("Deployment")["spec"]["selector"]["matchLabels"]
+    )
+
+
+def test_shared_spool_network_policy_adds_only_the_database() -> None:
+    base = k8s("NetworkPolicy")["spec"]
+    shared = overlay("NetworkPolicy")["spec"]
+    assert shared["ingress"] == base["ingress"]
+    assert shared["egress"][:-1] == base["egress"]
+    database = shared["egress"][-1]
+    assert database["ports"] == [{"protocol": "TCP", "port": 5432}]
+    (peer,) = database["to"]
+    assert peer["podSelector"]["matchLabels"] == {"alert-sanitizer.io/spool-database": "true"}
+
+
+def test_shared_spool_config_is_the_base_config_with_a_postgres_spool(tmp_path: Path) -> None:
+    base = k8s("ConfigMap", "alert-sanitizer-config")["data"]["config.yaml"]
+    shared = overlay("ConfigMap", "alert-sanitizer-config")["data"]["config.yaml"]
+    base_lines, shared_lines = base.splitlines(), shared.splitlines()
+    changed = [(a, b) for a, b in zip(base_lines, shared_lines, strict=True) if a != b]
+    assert changed == [
+        (
+            "spool: {path: /var/lib/alert-sanitizer/spool, max_bytes: 1073741824}",
+            "spool: {backend: postgres, dsn: {file: /run/secrets/spool_dsn}, max_bytes:"
+            " 1073741824}",
+        )
+    ]
+    etc = tmp_path / "etc"
+    etc.mkdir()
+    secrets = _secrets_dir(tmp_path)
+    dsn = "postgresql://sanitizer:secret@db.example:5432/alerts"
+    (secrets / "spool_dsn").write_text(dsn + "\n", encoding="utf-8")
+    tls = _tls_dir(tmp_path)
+    policies = overlay("ConfigMap", "alert-sanitizer-policies")["data"]
+    for name, text in {"config.yaml": shared, **policies}.items():
+        text = text.replace("/run/secrets/", f"{secrets}/").replace("/run/tls/", f"{tls}/")
+        (etc / name).write_text(text, encoding="utf-8")
+    settings = load_settings(
+        etc / "config.yaml", environ={"SANITIZER_KEY_PSEUDONYM": PSEUDONYM_KEY}
+    )
+    assert (settings.spool_backend, settings.spool_dsn) == ("postgres", dsn)
+    assert dsn not in repr(settings)
+
+
 # ---------------------------------------------------------------------------- Compose
 
 

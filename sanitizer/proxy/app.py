@@ -33,7 +33,7 @@ from sanitizer.proxy.ingress import bearer, bigpanda, pagerduty, victorops
 from sanitizer.proxy.ingress.answers import error_response
 from sanitizer.proxy.metrics import Metrics
 from sanitizer.proxy.runtime import Runtime
-from sanitizer.proxy.spool import Spool
+from sanitizer.proxy.spool import SpoolBackend
 from sanitizer.proxy.upstreams import RefusalNotices
 
 
@@ -42,7 +42,7 @@ class Proxy:
     """The Starlette app plus what it needs; `runtime` is swapped whole on reload."""
 
     runtime: Runtime
-    spool: Spool
+    spool: SpoolBackend
     metrics: Metrics
     wake_delivery: Callable[[], None]
     notices: RefusalNotices | None = None

@@ -3,6 +3,7 @@
 ```yaml
 listen: {host: 127.0.0.1, port: 8080}   # tls: {cert: …, key: …, client_ca: …} for HTTPS
 spool: {path: /var/lib/sanitizer/spool, max_bytes: 1073741824}
+  # or, shared by every replica: {backend: postgres, dsn: {env: SPOOL_DSN}, max_bytes: …}
 limits: {max_body_bytes: 1048576, max_depth: 64, read_timeout: 10}
 delivery: {workers: 8, backoff_base: 1, backoff_cap: 300, max_age: 86400}
 routes:
@@ -83,6 +84,9 @@ class Settings:
     routes: Mapping[str, RouteSettings]
     source: str
     tls: TlsSettings | None = None
+    spool_backend: str = "sqlite"
+    spool_dsn: str | None = field(default=None, repr=False)  # a secret: never shown
+    spool_lease: float | None = None  # postgres: seconds a claim holds before others take it
 
 
 def _section(doc: Mapping[str, Any], name: str, allowed: tuple[str, ...]) -> Mapping[str, Any]:
@@ -233,7 +237,7 @@ def settings_from_mapping(
                 f"unknown top-level setting; allowed: {', '.join(_TOP_LEVEL)}", field=str(key)
             )
     listen = _section(doc, "listen", ("host", "port", "tls"))
-    spool = _section(doc, "spool", ("path", "max_bytes"))
+    spool = _section(doc, "spool", ("backend", "path", "max_bytes", "dsn", "lease"))
     limits = _section(doc, "limits", ("max_body_bytes", "max_depth", "read_timeout"))
     delivery = _section(doc, "delivery", ("workers", "backoff_base", "backoff_cap", "max_age"))
     routes_raw = doc.get("routes")
@@ -306,7 +310,40 @@ def settings_from_mapping(
         routes=routes,
         source=source,
         tls=_tls(listen.get("tls"), base),
+        **_spool_backend(spool, env),
     )
+
+
+def _spool_backend(spool: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+    """`spool.backend` (sqlite, the default, or postgres), its secret `dsn` and `lease`."""
+    backend = spool.get("backend", "sqlite")
+    if backend not in ("sqlite", "postgres"):
+        raise ConfigError("must be sqlite or postgres", field="spool.backend")
+    if backend == "sqlite":
+        for key in ("dsn", "lease"):
+            if key in spool:
+                raise ConfigError("only with backend: postgres", field=f"spool.{key}")
+        return {}
+    if "dsn" not in spool:
+        raise ConfigError(
+            "backend postgres needs dsn: {env: VARIABLE} or {file: PATH} holding a"
+            " postgresql://user:password@host/database URL",
+            field="spool.dsn",
+        )
+    what = "spool dsn"
+    try:
+        dsn = read_secret(parse_secret_ref(spool["dsn"], what=what), what=what, environ=env)
+    except LoadError as exc:
+        raise exc.located(field="spool.dsn") from None
+    if not dsn.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(
+            "the secret must be a postgresql://user:password@host/database URL",
+            field="spool.dsn",
+        )
+    lease = None
+    if "lease" in spool:
+        lease = _number(spool, "lease", 60, where="spool", low=1, integer=False)
+    return {"spool_backend": backend, "spool_dsn": dsn, "spool_lease": lease}
 
 
 def load_settings(path: str | Path, *, environ: Mapping[str, str] | None = None) -> Settings:

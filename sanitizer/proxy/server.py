@@ -29,7 +29,7 @@ from sanitizer.proxy.logs import loop_exception_handler
 from sanitizer.proxy.metrics import DeliveryMetrics, Metrics
 from sanitizer.proxy.protocol import with_header_timeout
 from sanitizer.proxy.runtime import Runtime, build_runtime
-from sanitizer.proxy.spool import Spool
+from sanitizer.proxy.spool import open_spool
 from sanitizer.proxy.tls import load_certificate, server_context
 from sanitizer.proxy.upstreams import RefusalNotices
 
@@ -55,7 +55,13 @@ class Service:
         )
         for name in self.runtime.routes:
             self.metrics.init_route(name)
-        self.spool = Spool(settings.spool_path, max_bytes=settings.spool_max_bytes)
+        self.spool = open_spool(
+            settings.spool_backend,
+            path=settings.spool_path,
+            dsn=settings.spool_dsn,
+            max_bytes=settings.spool_max_bytes,
+            lease=settings.spool_lease,
+        )
         self.metrics.watch_spool(self._spool_figures)
         delivery = settings.delivery
         self.deliverer = Deliverer(
@@ -67,6 +73,7 @@ class Service:
             ),
             events=DeliveryMetrics(self.metrics),
         )
+        self.metrics.watch_delivery(self.deliverer.backlog)
         self.proxy = Proxy(
             runtime=self.runtime,
             spool=self.spool,
@@ -99,7 +106,7 @@ class Service:
                 "listen": f"{'https' if self.tls_context else 'http'}://"
                 f"{settings.host}:{settings.port}",
                 "count": len(self.runtime.routes),
-                "path": str(settings.spool_path),
+                "path": self.spool.describe(),
             },
         )
         for route in self.runtime.routes.values():
@@ -163,10 +170,11 @@ class Service:
             self._refused(exc)
             return False
         old = self.runtime
-        if (settings.host, settings.port, settings.spool_path) != (
+        if (settings.host, settings.port, settings.spool_path, settings.spool_dsn) != (
             old.settings.host,
             old.settings.port,
             old.settings.spool_path,
+            old.settings.spool_dsn,
         ):
             log.warning("listen address and spool path changes take effect after a restart")
         for name in runtime.routes:

@@ -5,6 +5,9 @@ written, and a policy rule that raises.
 What must hold throughout: every alert answered 2xx arrives upstream (duplicates are allowed
 and counted, losses are not), retries are bounded and counted, final refusals end in the dead
 letters, and a spool that cannot take a write answers 503 with Retry-After, never 2xx.
+
+The tests of the spool's guarantees (kill -9, upstream down, spool full, unwritable) run against
+both spool backends: SQLite files and the session's own PostgreSQL (tests/pgserver.py).
 """
 
 from __future__ import annotations
@@ -39,9 +42,25 @@ rules:
 """
 
 
-def fault_config(upstream_url: str, *, spool: str = "spool", timeout: float = 2.0) -> str:
+def fault_config(
+    upstream_url: str,
+    *,
+    spool: str = "spool",
+    timeout: float = 2.0,
+    shared: bool = False,
+    max_bytes: int = 50000000,
+    lease: float | None = None,
+) -> str:
+    """`shared`: the spool is the PostgreSQL database named by $SPOOL_DSN."""
+    if shared:
+        extra = "" if lease is None else f", lease: {lease}"
+        spool_section = (
+            f"{{backend: postgres, dsn: {{env: SPOOL_DSN}}, max_bytes: {max_bytes}{extra}}}"
+        )
+    else:
+        spool_section = f"{{path: {spool}, max_bytes: {max_bytes}}}"
     return f"""\
-spool: {{path: {spool}, max_bytes: 50000000}}
+spool: {spool_section}
 limits: {{max_body_bytes: 65536, max_depth: 16, read_timeout: 5}}
 delivery: {{workers: 8, backoff_base: 0.05, backoff_cap: 2, max_age: 3600}}
 routes:
@@ -52,10 +71,23 @@ routes:
 """
 
 
-def start_fault_proxy(workdir: Path, upstream_url: str, **kwargs) -> ProxyProcess:
+def start_fault_proxy(
+    workdir: Path, upstream_url: str, *, dsn: str | None = None, **kwargs
+) -> ProxyProcess:
+    """A proxy on `upstream_url`; with `dsn`, its spool is that PostgreSQL database."""
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "keep.yaml").write_text(KEEP_POLICY, encoding="utf-8")
-    return start_proxy(workdir, fault_config(upstream_url, **kwargs))
+    config = fault_config(upstream_url, shared=dsn is not None, **kwargs)
+    env = environment() if dsn is None else environment(SPOOL_DSN=dsn)
+    return start_proxy(workdir, config, env=env)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def spool_dsn(request) -> str | None:
+    """None for the SQLite spool, else a fresh database of the session's PostgreSQL."""
+    if request.param == "sqlite":
+        return None
+    return request.getfixturevalue("pg_dsn")
 
 
 def post_marker(proxy: ProxyProcess, marker: str) -> httpx.Response:
@@ -146,7 +178,9 @@ async def post_until_killed(
     return accepted, unanswered
 
 
-def test_kill_9_at_random_points_under_load_loses_no_acknowledged_alert(tmp_path, standin):
+def test_kill_9_at_random_points_under_load_loses_no_acknowledged_alert(
+    tmp_path, standin, spool_dsn
+):
     seed = int(os.environ.get("FAULTS_SEED", time.time_ns() % 1_000_000))
     rng = random.Random(seed)
     accepted: list[str] = []
@@ -156,7 +190,7 @@ def test_kill_9_at_random_points_under_load_loses_no_acknowledged_alert(tmp_path
     backlogs = []  # alerts found queued in the spool at each restart
     for round_number in range(ROUNDS):
         standin.set_mode(UPSTREAM_MODES[round_number])
-        proxy = start_fault_proxy(tmp_path, standin.url)
+        proxy = start_fault_proxy(tmp_path, standin.url, dsn=spool_dsn, lease=5)
         backlogs.append(int(proxy.metric("sanitizer_spool_depth")))
         try:
             markers = [f"r{round_number}-{i:05d}" for i in range(ALERTS_PER_ROUND)]
@@ -178,7 +212,7 @@ def test_kill_9_at_random_points_under_load_loses_no_acknowledged_alert(tmp_path
             posted += len(got) + len(lost_in_flight)
         finally:
             proxy.stop(signal.SIGKILL)
-    final = start_fault_proxy(tmp_path, standin.url)
+    final = start_fault_proxy(tmp_path, standin.url, dsn=spool_dsn, lease=5)
     backlogs.append(int(final.metric("sanitizer_spool_depth")))
     try:
         wanted = set(accepted)
@@ -196,7 +230,8 @@ def test_kill_9_at_random_points_under_load_loses_no_acknowledged_alert(tmp_path
     assert lost == set(), f"{len(lost)} acknowledged alerts never arrived (seed {seed})"
     assert set(received) <= wanted | set(unanswered), "upstream got alerts nobody sent"
     print(
-        f"\nkill -9: seed {seed}, {ROUNDS} kills after {kill_points} accepted alerts; "
+        f"\nkill -9 ({'postgres' if spool_dsn else 'sqlite'}): seed {seed}, {ROUNDS} kills "
+        f"after {kill_points} accepted alerts; "
         f"{posted} posted, {len(accepted)} answered 202, all arrived; "
         f"{len(unanswered)} unanswered at the kill ({len(set(unanswered) & set(received))} "
         f"arrived anyway); {duplicates} duplicates delivered; queued at each start: {backlogs}"
@@ -229,10 +264,10 @@ def start_standin_on(port: int, workdir: Path) -> StandIn:
             time.sleep(0.05)
 
 
-def test_upstream_down_for_a_while_then_back_loses_nothing(tmp_path):
+def test_upstream_down_for_a_while_then_back_loses_nothing(tmp_path, spool_dsn):
     port = free_port()
     first = start_standin_on(port, tmp_path / "standin-1")
-    proxy = start_fault_proxy(tmp_path / "proxy", first.url, timeout=1.0)
+    proxy = start_fault_proxy(tmp_path / "proxy", first.url, timeout=1.0, dsn=spool_dsn)
     second = None
     try:
         assert post_marker(proxy, "before").status_code == 202
@@ -514,6 +549,84 @@ def test_an_unwritable_spool_answers_503_with_retry_after_never_2xx_and_recovers
         if proxy is not None:
             proxy.stop()
         fault.close()
+
+
+def test_a_read_only_spool_database_answers_503_with_retry_after_never_2xx_and_recovers(
+    tmp_path, standin, pg_server
+):
+    """The shared spool's "unwritable": its database refuses writes (read-only, every session
+    cut so they reconnect to it); the proxy answers 503, /readyz says so, and it recovers by
+    itself once the database takes writes again."""
+    dsn = pg_server.new_database()
+    proxy = start_fault_proxy(tmp_path / "proxy", standin.url, dsn=dsn)
+    try:
+        before = [f"before-{i}" for i in range(3)]
+        for marker in before:
+            assert post_marker(proxy, marker).status_code == 202
+        standin.wait_for(len(before))
+        pg_server.set_read_only(dsn, True)
+        refused = [post_marker(proxy, f"refused-{i}") for i in range(5)]
+        for response in refused:
+            assert response.status_code == 503, response.text
+            assert int(response.headers["retry-after"]) > 0
+            assert response.json()["error"] == "unavailable"
+        ready = httpx.get(f"{proxy.url}/readyz", timeout=5)
+        assert ready.status_code == 503 and ready.json()["spool_writable"] is False
+        pg_server.set_read_only(dsn, False)
+        wait_until(
+            lambda: httpx.get(f"{proxy.url}/readyz", timeout=5).status_code == 200,
+            10,
+            "the spool database to be writable again",
+        )
+        after = [f"after-{i}" for i in range(3)]
+        for marker in after:
+            assert post_marker(proxy, marker).status_code == 202
+        wait_until(
+            lambda: set(delivered_markers(standin)) == set(before + after),
+            10,
+            "the alerts accepted before and after to arrive",
+        )
+        assert "postgresql://" not in proxy.log()
+    finally:
+        proxy.stop()
+
+
+# ---------------------------------------------------------------------------- spool full
+
+
+def test_a_full_spool_answers_503_with_retry_after_and_takes_alerts_again_once_drained(
+    tmp_path, standin, spool_dsn
+):
+    standin.set_mode("fail503")
+    proxy = start_fault_proxy(tmp_path / "proxy", standin.url, dsn=spool_dsn, max_bytes=1024)
+    try:
+        accepted: list[str] = []
+        response = None
+        for i in range(200):
+            response = post_marker(proxy, f"fill-{i:03d}")
+            if response.status_code != 202:
+                break
+            accepted.append(f"fill-{i:03d}")
+        assert response is not None and response.status_code == 503, response
+        assert int(response.headers["retry-after"]) > 0
+        assert response.json()["error"] == "unavailable"
+        assert "full" in response.json()["message"]
+        assert 5 <= len(accepted) < 200
+        assert proxy.metric("sanitizer_spool_bytes") <= 1024
+        standin.set_mode("ok")
+        wait_until(
+            lambda: set(accepted) <= set(delivered_markers(standin)),
+            30,
+            "the alerts of the full spool to arrive once the upstream takes them",
+        )
+        wait_until(
+            lambda: post_marker(proxy, "after").status_code == 202,
+            10,
+            "the drained spool to take an alert again",
+        )
+        wait_until(lambda: "after" in delivered_markers(standin), 10, "the new alert to arrive")
+    finally:
+        proxy.stop()
 
 
 # ---------------------------------------------------------------------------- a rule that raises

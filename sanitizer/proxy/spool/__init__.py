@@ -15,7 +15,9 @@ inside every write transaction. The in-memory counters therefore follow writes m
 processes too (e.g. `sanitizer spool retry` while the proxy runs) at the next commit.
 
 One delivering process per spool directory: claims live in memory, so two proxies sharing a
-spool would both deliver every alert.
+spool would both deliver every alert. The `postgres` backend (`postgres`, `pgschema`,
+`pgadmin`) is the queue several proxies share: claims are rows with a lease. `backend` holds the
+interface both implement and opens the configured one.
 
 Layout: `schema` opens the file and creates its tables, `operations` holds the rows and the
 writes the writer commits, `deadletters` the management of alerts refused for good,
@@ -24,18 +26,30 @@ writes the writer commits, `deadletters` the management of alerts refused for go
 """
 
 from sanitizer.errors import SpoolFileReplaced
+from sanitizer.proxy.spool.backend import (
+    BACKENDS,
+    SpoolAdmin,
+    SpoolBackend,
+    open_admin,
+    open_spool,
+)
 from sanitizer.proxy.spool.operations import SpooledAlert, new_id
 from sanitizer.proxy.spool.ownership import LOCK_NAME
 from sanitizer.proxy.spool.schema import DB_NAME
 from sanitizer.proxy.spool.store import BROKEN_RETRY_AFTER, FULL_RETRY_AFTER, Spool
 
 __all__ = [
+    "BACKENDS",
     "BROKEN_RETRY_AFTER",
     "DB_NAME",
     "FULL_RETRY_AFTER",
     "LOCK_NAME",
     "Spool",
+    "SpoolAdmin",
+    "SpoolBackend",
     "SpoolFileReplaced",
     "SpooledAlert",
     "new_id",
+    "open_admin",
+    "open_spool",
 ]

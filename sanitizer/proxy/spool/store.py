@@ -258,6 +258,9 @@ class Spool:
     def dead_count(self) -> int:
         return self._dead_rows
 
+    def describe(self) -> str:
+        return f"sqlite {self.path.parent}"
+
     def writable(self) -> bool:
         """For /readyz: open, the last write committed, and spool.db is still the file we opened
         (a deleted or replaced spool would swallow alerts)."""
