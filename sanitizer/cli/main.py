@@ -255,7 +255,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     spool.add_argument("action", choices=["list", "retry", "purge"])
     where = spool.add_mutually_exclusive_group()
-    where.add_argument("--config", metavar="FILE", help="take the spool path from this config")
+    where.add_argument(
+        "--config",
+        metavar="FILE",
+        help="take the spool (its path, or its database) from this config",
+    )
     where.add_argument("--spool", metavar="DIR", help="the spool directory")
     spool.add_argument("--id", dest="ids", action="append", help="one alert id (repeatable)")
     spool.add_argument("--limit", type=int, default=100, help="rows to list (100)")
