@@ -9,7 +9,10 @@ it is sent again (at-least-once), never lost.
 Pacing and order: claimed alerts wait in memory (at most `hold` of them) until a worker is
 free, their lane (route and the receiver's rate-limit key) has a token (`pacing.py`), and no
 earlier alert of their order key (the incident: PagerDuty's dedup_key, VictorOps' entity_id)
-is in flight or waiting for a retry: a resolve never overtakes its trigger. A Retry-After
+is in flight or waiting for a retry: a resolve never overtakes its trigger. Once more than
+half the window waits, a paced lane's alerts beyond its burst go back to the spool, due when
+their tokens come (`spill_times`), so a storm on one route never holds back the others. A
+Retry-After
 blocks the alert's lane for that long (capped at `backoff_cap`). The order is kept within one
 process: an alert that was waiting for a retry when the proxy restarted may be overtaken; one
 waiting longer than its due time plus `ORDER_GRACE` stops holding later ones back.
@@ -32,7 +35,7 @@ from typing import Protocol
 
 from sanitizer.errors import Unavailable
 from sanitizer.proxy.ordering import OrderBook
-from sanitizer.proxy.pacing import Pacer, Rate
+from sanitizer.proxy.pacing import Pacer, Rate, spill_times
 from sanitizer.proxy.spool import SpoolBackend as Spool
 from sanitizer.proxy.spool import SpooledAlert
 
@@ -194,6 +197,8 @@ class Deliverer:
         # Outcomes decided but not yet committed (spool trouble): retried, claims kept meanwhile.
         self._unrecorded: dict[str, Callable[[], Awaitable[None]]] = {}
         self._unrecorded_at = 0.0
+        self._spilling: set[asyncio.Task[None]] = set()  # hand-backs of paced alerts, committing
+        self._booked: dict[object, float] = {}  # per lane, the latest due time handed back
         self._wakeup: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -223,6 +228,7 @@ class Deliverer:
             self._spool.release(held.alert.id)
             self._forget(held)
         self._held = []
+        await asyncio.gather(*self._spilling, return_exceptions=True)
         tasks = list(self._inflight.values())
         if tasks:
             _, pending = await asyncio.wait(tasks, timeout=timeout)
@@ -325,7 +331,28 @@ class Deliverer:
             free -= 1
             self._start(held)
         self._held = kept
+        if len(kept) > self._hold // 2:
+            self._spill(wall)
         return token_wait
+
+    def _spill(self, wall: float) -> None:
+        """Hand the alerts a paced lane cannot send soon back to the spool (`spill_times`),
+        due when their token should come, so other routes' alerts can be claimed meanwhile."""
+        waiting = ((h.lane, h.rate, h.waiting in ("token", "order")) for h in self._held)
+        kept: list[_Held] = []
+        for held, due in zip(self._held, spill_times(waiting, self._booked, wall), strict=True):
+            if due is None:
+                kept.append(held)
+                continue
+            alert = held.alert
+            if held.key is not None:
+                self._order.retrying(held.key, alert.id, due)
+            task = asyncio.create_task(
+                self._record(alert.id, partial(self._spool.defer, alert.id, next_attempt_at=due))
+            )
+            self._spilling.add(task)
+            task.add_done_callback(self._spilling.discard)
+        self._held = kept
 
     def _start(self, held: _Held) -> None:
         alert = held.alert

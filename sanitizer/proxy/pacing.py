@@ -14,7 +14,7 @@ said it takes nothing more from this key for that long.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,3 +137,35 @@ class Pacer:
 
     def block(self, lane: tuple[str, str], rate: Rate | None, seconds: float, now: float) -> None:
         self._bucket(lane, rate, now).block(now + seconds, now)
+
+
+def spill_times(
+    waiting: Iterable[tuple[Hashable, Rate | None, bool]],
+    booked: dict[Hashable, float],
+    now: float,
+) -> list[float | None]:
+    """Which claimed alerts to hand back to the spool while their lane is out of tokens.
+
+    `waiting` is each claimed alert, in claim order: its lane, the lane's rate, and whether it
+    waits on that lane (for a token, or behind an earlier alert of its incident). The first
+    `burst` of a paced lane stay in memory (None); each later one gets the time (on the clock
+    of `now`) when its lane can have sent everything before it, counting what earlier calls
+    handed back (`booked`, the last time given per lane, updated here), so it comes back from
+    the spool about when its token does. Held in memory instead, a storm on one paced lane
+    would fill delivery's claim window and every other route's alerts would wait behind it.
+    """
+    seen: dict[Hashable, int] = {}
+    times: list[float | None] = []
+    for lane, rate, on_lane in waiting:
+        if rate is None or not on_lane or math.isinf(rate.per_second):
+            times.append(None)
+            continue
+        position = seen.get(lane, 0)
+        seen[lane] = position + 1
+        if position < rate.burst:
+            times.append(None)
+            continue
+        start = max(now + rate.burst / rate.per_second, booked.get(lane, now))
+        booked[lane] = due = start + 1.0 / rate.per_second
+        times.append(due)
+    return times

@@ -491,6 +491,26 @@ def test_claims_hide_alerts_until_their_outcome_commits(backend):
     asyncio.run(main())
 
 
+def test_a_deferred_alert_is_due_again_later_with_no_attempt_counted(backend):
+    """Pacing hands claimed alerts back: they leave the claim, come back at their new time,
+    and their attempt count (which sets a real retry's backoff) is untouched."""
+    clock = Clock()
+
+    async def main() -> None:
+        spool = await backend.opened(clock=clock)
+        alert_id = await spool.append("pd", b"1")
+        (claimed,) = await claim(spool, 1)
+        await spool.defer(claimed.id, next_attempt_at=clock.now + 30)
+        assert await claim(spool, 10) == []  # no longer claimed, but not due yet
+        clock.now += 30
+        (again,) = await claim(spool, 10)
+        assert (again.id, again.attempts) == (alert_id, 0)
+        assert spool.depth() == 1
+        await spool.close()
+
+    asyncio.run(main())
+
+
 async def _settled(spool) -> None:
     """Wait for the shared spool's background release to finish (a no-op for SQLite)."""
     releasing = getattr(spool, "_releasing", ())

@@ -40,6 +40,9 @@ class SpoolBackend(Protocol):
 
     async def mark_retry(self, alert_id: str, *, next_attempt_at: float, error: str) -> None: ...
 
+    async def defer(self, alert_id: str, *, next_attempt_at: float) -> None:
+        """Due again at `next_attempt_at` without counting an attempt (pacing)."""
+
     async def dead_letter(self, alert_id: str, *, reason: str) -> None: ...
 
     def claim_due(self, limit: int) -> list[SpooledAlert]:

@@ -13,6 +13,7 @@ __all__ = [
     "Append",
     "AppendAll",
     "Dead",
+    "Defer",
     "Delivered",
     "Op",
     "Retry",
@@ -32,6 +33,7 @@ _DELETE = "DELETE FROM queue WHERE id = ?"
 _RETRY = (
     "UPDATE queue SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?"
 )
+_DEFER = "UPDATE queue SET next_attempt_at = ? WHERE id = ?"
 _TO_DEAD = (
     "INSERT INTO dead (id, route, routing_key, body, size, created_at, attempts,"
     " next_attempt_at, last_error, dead_at, reason)"
@@ -89,13 +91,21 @@ class Retry:
 
 
 @dataclass(frozen=True)
+class Defer:
+    """Not tried now, due again at `next_attempt_at`; no attempt is counted (pacing)."""
+
+    id: str
+    next_attempt_at: float
+
+
+@dataclass(frozen=True)
 class Dead:
     id: str
     reason: str
     dead_at: float
 
 
-Op = Append | AppendAll | Delivered | Retry | Dead
+Op = Append | AppendAll | Delivered | Retry | Defer | Dead
 
 
 def new_id() -> str:
@@ -115,6 +125,8 @@ def execute(conn: sqlite3.Connection, op: Op) -> None:
         conn.execute(_DELETE, (op.id,))
     elif isinstance(op, Retry):
         conn.execute(_RETRY, (op.next_attempt_at, op.error, op.id))
+    elif isinstance(op, Defer):
+        conn.execute(_DEFER, (op.next_attempt_at, op.id))
     else:
         conn.execute(_TO_DEAD, (op.dead_at, op.reason, op.id))
         conn.execute(_DELETE, (op.id,))

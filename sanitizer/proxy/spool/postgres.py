@@ -33,6 +33,7 @@ from sanitizer.proxy.spool.operations import (
     Append,
     AppendAll,
     Dead,
+    Defer,
     Delivered,
     Op,
     Retry,
@@ -60,6 +61,10 @@ _DELETE = "DELETE FROM spool_queue WHERE id = $1"
 _RETRY = (
     "UPDATE spool_queue SET attempts = attempts + 1, next_attempt_at = $2, last_error = $3,"
     " claimed_by = NULL, claimed_until = NULL WHERE id = $1 AND claimed_by = $4"
+)
+_DEFER = (
+    "UPDATE spool_queue SET next_attempt_at = $2, claimed_by = NULL, claimed_until = NULL"
+    " WHERE id = $1 AND claimed_by = $3"
 )
 _TO_DEAD = (
     "WITH gone AS (DELETE FROM spool_queue WHERE id = $1 AND claimed_by = $4 RETURNING *)"
@@ -237,6 +242,9 @@ class PostgresSpool:
     async def mark_retry(self, alert_id: str, *, next_attempt_at: float, error: str) -> None:
         await self._submit(Retry(alert_id, next_attempt_at, error[:TEXT_LIMIT]))
 
+    async def defer(self, alert_id: str, *, next_attempt_at: float) -> None:
+        await self._submit(Defer(alert_id, next_attempt_at))
+
     async def dead_letter(self, alert_id: str, *, reason: str) -> None:
         await self._submit(Dead(alert_id, reason[:TEXT_LIMIT], self._clock()))
 
@@ -329,6 +337,8 @@ class PostgresSpool:
             await conn.execute(_DELETE, op.id)
         elif isinstance(op, Retry):
             await conn.execute(_RETRY, op.id, op.next_attempt_at, op.error, self.token)
+        elif isinstance(op, Defer):
+            await conn.execute(_DEFER, op.id, op.next_attempt_at, self.token)
         elif isinstance(op, Dead):
             await conn.execute(_TO_DEAD, op.id, op.dead_at, op.reason, self.token)
 

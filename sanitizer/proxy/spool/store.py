@@ -20,6 +20,7 @@ from sanitizer.proxy.spool.operations import (
     Append,
     AppendAll,
     Dead,
+    Defer,
     Delivered,
     Op,
     Retry,
@@ -203,6 +204,10 @@ class Spool:
     async def mark_retry(self, alert_id: str, *, next_attempt_at: float, error: str) -> None:
         """attempts += 1, due again at `next_attempt_at`; the claim is released after commit."""
         await self._submit(Retry(alert_id, next_attempt_at, error[:TEXT_LIMIT]))
+
+    async def defer(self, alert_id: str, *, next_attempt_at: float) -> None:
+        """Due again at `next_attempt_at`, no attempt counted; the claim ends after commit."""
+        await self._submit(Defer(alert_id, next_attempt_at))
 
     async def dead_letter(self, alert_id: str, *, reason: str) -> None:
         """Move the alert to `dead`, counting the attempt that led here (attempts + 1)."""
