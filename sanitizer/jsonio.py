@@ -139,3 +139,18 @@ def dumps(doc: Any, *, indent: int | None = None) -> str:
     return json.dumps(
         doc, ensure_ascii=False, allow_nan=False, indent=indent, separators=separators
     )
+
+
+def type_name(value: Any) -> str:
+    """A JSON value's kind as messages name it ("a string", "a list"): never the value."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object"

@@ -24,6 +24,7 @@ from typing import Any
 
 import jmespath.exceptions
 
+from sanitizer import jsonio
 from sanitizer.errors import PolicyError, Refusal
 from sanitizer.policy.expressions import ExpressionTooDeep, compile_expression
 
@@ -37,20 +38,6 @@ SPLIT_RULE = "split"
 
 _FIELDS = ("select", "envelope")
 _HOW = "write 'split: alerts' or 'split: {select: alerts, envelope: [receiver, commonLabels]}'"
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    return "an object"
 
 
 def _refuse(problem: str) -> Refusal:
@@ -84,7 +71,7 @@ class Split:
                 f"the expression {self.select!r} failed on this body ({type(exc).__name__})"
             ) from None
         if not isinstance(selected, list):
-            found = "nothing" if selected is None else _json_type(selected)
+            found = "nothing" if selected is None else jsonio.type_name(selected)
             raise _refuse(
                 f"{self.select!r} gave {found}, not a list of alerts; send the body shape "
                 "the policy splits, or post single alerts to a route without split"
@@ -105,7 +92,7 @@ class Split:
             if not isinstance(element, dict):
                 raise _refuse(
                     f"element {index} of {len(selected)} at {self.select!r} is "
-                    f"{_json_type(element)}, not an object"
+                    f"{jsonio.type_name(element)}, not an object"
                 )
             alerts.append({**common, **element})
         return alerts

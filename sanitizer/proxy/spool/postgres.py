@@ -29,7 +29,6 @@ import asyncpg
 
 from sanitizer.errors import Unavailable
 from sanitizer.proxy.spool.operations import (
-    TEXT_LIMIT,
     Append,
     AppendAll,
     Dead,
@@ -38,9 +37,9 @@ from sanitizer.proxy.spool.operations import (
     Op,
     Retry,
     SpooledAlert,
-    new_id,
 )
 from sanitizer.proxy.spool.pgschema import READ_STATS, connect, migrate
+from sanitizer.proxy.spool.writes import QueuedWrites
 
 __all__ = ["DEFAULT_LEASE", "PostgresSpool"]
 
@@ -106,7 +105,7 @@ def _appended(op: Op) -> int:
     return 0
 
 
-class PostgresSpool:
+class PostgresSpool(QueuedWrites):
     """The shared durable queue; every method runs on the event loop that called start()."""
 
     def __init__(
@@ -209,23 +208,6 @@ class PostgresSpool:
 
     # ------------------------------------------------------------------ writes
 
-    async def append(self, route: str, body: bytes, *, routing_key: str | None = None) -> str:
-        self._reserve(len(body))
-        op = Append(new_id(), route, routing_key, body, self._clock())
-        await self._submit(op)
-        return op.id
-
-    async def append_many(
-        self, route: str, bodies: Sequence[bytes], *, routing_key: str | None = None
-    ) -> list[str]:
-        if not bodies:
-            return []
-        self._reserve(sum(len(body) for body in bodies))
-        created = self._clock()
-        op = AppendAll(tuple(Append(new_id(), route, routing_key, b, created) for b in bodies))
-        await self._submit(op)
-        return [append.id for append in op.appends]
-
     def _reserve(self, size: int) -> None:
         self._check_running()
         queued = self._queued_bytes + self._reserved
@@ -235,18 +217,6 @@ class PostgresSpool:
                 retry_after=FULL_RETRY_AFTER,
             )
         self._reserved += size
-
-    async def mark_delivered(self, alert_id: str) -> None:
-        await self._submit(Delivered(alert_id))
-
-    async def mark_retry(self, alert_id: str, *, next_attempt_at: float, error: str) -> None:
-        await self._submit(Retry(alert_id, next_attempt_at, error[:TEXT_LIMIT]))
-
-    async def defer(self, alert_id: str, *, next_attempt_at: float) -> None:
-        await self._submit(Defer(alert_id, next_attempt_at))
-
-    async def dead_letter(self, alert_id: str, *, reason: str) -> None:
-        await self._submit(Dead(alert_id, reason[:TEXT_LIMIT], self._clock()))
 
     def _check_running(self) -> None:
         if self._closed or not self._running or self._tasks[0].done():

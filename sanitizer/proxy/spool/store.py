@@ -16,18 +16,12 @@ from typing import BinaryIO
 from sanitizer.errors import Unavailable
 from sanitizer.proxy.spool import deadletters
 from sanitizer.proxy.spool.operations import (
-    TEXT_LIMIT,
     Append,
     AppendAll,
-    Dead,
-    Defer,
-    Delivered,
     Op,
-    Retry,
     SpooledAlert,
     due_rows,
     execute,
-    new_id,
 )
 from sanitizer.proxy.spool.ownership import (
     check_identity,
@@ -36,6 +30,7 @@ from sanitizer.proxy.spool.ownership import (
     take_owner_lock,
 )
 from sanitizer.proxy.spool.schema import DB_NAME, READ_STATS, RECOUNT, SCHEMA, connect, rollback
+from sanitizer.proxy.spool.writes import QueuedWrites
 
 __all__ = ["BROKEN_RETRY_AFTER", "FULL_RETRY_AFTER", "PROBE_INTERVAL", "Spool"]
 
@@ -63,7 +58,7 @@ def _broken(exc: BaseException) -> Unavailable:
     )
 
 
-class Spool:
+class Spool(QueuedWrites):
     """The durable queue. See the package docstring for threads and connections.
 
     Async (await the commit): start, close, append, append_many, mark_delivered, mark_retry,
@@ -162,28 +157,6 @@ class Spool:
 
     # ------------------------------------------------------------------ writes through the writer
 
-    async def append(self, route: str, body: bytes, *, routing_key: str | None = None) -> str:
-        """Queue one sanitized alert; returns its id once the commit holding it is on disk."""
-        self._reserve(len(body))
-        op = Append(new_id(), route, routing_key, body, self._clock())
-        # From here the writer settles the reservation, even if this await is cancelled.
-        await self._submit(op)
-        return op.id
-
-    async def append_many(
-        self, route: str, bodies: Sequence[bytes], *, routing_key: str | None = None
-    ) -> list[str]:
-        """Queue the alerts of one request body together: their ids, in order, once the one
-        commit holding them all is on disk. All or none: the byte limit counts the whole set
-        (`Unavailable` when it does not fit), and a failed commit writes none of them."""
-        if not bodies:
-            return []
-        self._reserve(sum(len(body) for body in bodies))
-        created = self._clock()
-        op = AppendAll(tuple(Append(new_id(), route, routing_key, b, created) for b in bodies))
-        await self._submit(op)  # the writer settles the reservation, as for `append`
-        return [append.id for append in op.appends]
-
     def _reserve(self, size: int) -> None:
         """Count `size` bytes as queued until their commit settles, or `Unavailable` (spool
         full) when they do not fit under `max_bytes`."""
@@ -196,22 +169,6 @@ class Spool:
                     retry_after=FULL_RETRY_AFTER,
                 )
             self._reserved += size
-
-    async def mark_delivered(self, alert_id: str) -> None:
-        """Delete the alert; its claim is released once the delete is committed."""
-        await self._submit(Delivered(alert_id))
-
-    async def mark_retry(self, alert_id: str, *, next_attempt_at: float, error: str) -> None:
-        """attempts += 1, due again at `next_attempt_at`; the claim is released after commit."""
-        await self._submit(Retry(alert_id, next_attempt_at, error[:TEXT_LIMIT]))
-
-    async def defer(self, alert_id: str, *, next_attempt_at: float) -> None:
-        """Due again at `next_attempt_at`, no attempt counted; the claim ends after commit."""
-        await self._submit(Defer(alert_id, next_attempt_at))
-
-    async def dead_letter(self, alert_id: str, *, reason: str) -> None:
-        """Move the alert to `dead`, counting the attempt that led here (attempts + 1)."""
-        await self._submit(Dead(alert_id, reason[:TEXT_LIMIT], self._clock()))
 
     def _check_running(self) -> None:
         if self._closed or self._thread is None or not self._thread.is_alive():

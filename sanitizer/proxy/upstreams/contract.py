@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from sanitizer import jsonio
 from sanitizer.actions.structure import Truncator
 from sanitizer.errors import Refusal
 from sanitizer.policy.tree import copy_json, get_at
@@ -79,18 +80,6 @@ EPOCH = FieldType(
 )
 BOOLEAN = FieldType(_is_boolean, "true or false", "build it with a `set` rule, e.g. expr: '!field'")
 OBJECTS = FieldType(_is_list_of_objects, "a list of objects", "drop it or build it with `set`")
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    return "an object"
 
 
 @dataclass(frozen=True)
@@ -179,7 +168,7 @@ class Contract:
     def type_error(self, name: str, check: str, value: Any, kind: FieldType) -> NoReturn:
         raise self.refuse(
             f"{check}:type",
-            f"{name!r} must be {kind.name}, not {_json_type(value)}; {kind.fix}",
+            f"{name!r} must be {kind.name}, not {jsonio.type_name(value)}; {kind.fix}",
         )
 
     def identity(self, work: Work, path: FieldPath, limit: int, check: str) -> None:
