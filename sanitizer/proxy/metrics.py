@@ -118,6 +118,12 @@ class Metrics:
             ["route"],
             registry=r,
         )
+        self.tls_expiry = Gauge(
+            "sanitizer_tls_certificate_expiry_timestamp_seconds",
+            "When the listener's TLS certificate expires (Unix time); absent without TLS.",
+            ["listener"],
+            registry=r,
+        )
         self.ready = Gauge(
             "sanitizer_ready", "1 when a policy is loaded and the spool writable.", registry=r
         )

@@ -16,6 +16,7 @@ import contextlib
 import logging
 import signal
 import ssl
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
@@ -30,7 +31,7 @@ from sanitizer.proxy.metrics import DeliveryMetrics, Metrics
 from sanitizer.proxy.protocol import with_header_timeout
 from sanitizer.proxy.runtime import Runtime, build_runtime
 from sanitizer.proxy.spool import open_spool
-from sanitizer.proxy.tls import load_certificate, server_context
+from sanitizer.proxy.tls import TlsSettings, expiry_warning, load_certificate, server_context
 from sanitizer.proxy.upstreams import RefusalNotices
 
 log = logging.getLogger("sanitizer.server")
@@ -53,6 +54,8 @@ class Service:
         self.tls_context: ssl.SSLContext | None = (
             None if settings.tls is None else server_context(settings.tls)
         )
+        if settings.tls is not None:
+            self._watch_certificate(settings.tls)
         for name in self.runtime.routes:
             self.metrics.init_route(name)
         self.spool = open_spool(
@@ -151,6 +154,14 @@ class Service:
             log.warning("a new listen.tls.client_ca takes effect after a restart")
         load_certificate(self.tls_context, settings.tls)
         log.info("certificate loaded", extra={"path": str(settings.tls.cert_path)})
+        self._watch_certificate(settings.tls)
+
+    def _watch_certificate(self, tls: TlsSettings) -> None:
+        """Export the certificate's expiry, and warn in the log when it is near."""
+        self.metrics.tls_expiry.labels("ingress").set(tls.expires_at)
+        warning = expiry_warning(tls, time.time())
+        if warning is not None:
+            log.warning(warning, extra={"path": str(tls.cert_path)})
 
     async def reload(self) -> bool:
         """Load config and policies again; keep the old runtime on any failure."""

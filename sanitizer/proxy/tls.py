@@ -41,6 +41,7 @@ class TlsSettings:
     cert_pem: bytes = field(repr=False)
     key_pem: bytes = field(repr=False)
     client_ca_der: bytes | None = field(repr=False)
+    expires_at: float = 0.0  # the server certificate's notAfter, Unix time
 
     @property
     def mutual(self) -> bool:
@@ -106,7 +107,8 @@ def read_tls_files(cert: Path, key: Path, client_ca: Path | None) -> TlsSettings
             "the CA certificates that issue client certificates",
         )
         client_ca_der = b"".join(ca.public_bytes(serialization.Encoding.DER) for ca in authorities)
-    settings = TlsSettings(cert, key, client_ca, cert_pem, key_pem, client_ca_der)
+    expires_at = chain[0].not_valid_after_utc.timestamp()
+    settings = TlsSettings(cert, key, client_ca, cert_pem, key_pem, client_ca_der, expires_at)
     try:
         server_context(settings)
     except ssl.SSLError as exc:
@@ -158,3 +160,16 @@ def _in_memory(data: bytes) -> Iterator[str]:
         path = Path(directory) / "pem"
         path.write_bytes(data)
         yield str(path)
+
+
+EXPIRY_WARNING_DAYS = 14
+
+
+def expiry_warning(tls: TlsSettings, now: float) -> str | None:
+    """A log line when the server certificate has expired or expires within two weeks."""
+    days = (tls.expires_at - now) / 86_400
+    if days <= 0:
+        return "the listener's certificate has expired: renew it, then send SIGHUP"
+    if days < EXPIRY_WARNING_DAYS:
+        return f"the listener's certificate expires in {days:.1f} days: renew it, then send SIGHUP"
+    return None

@@ -237,6 +237,47 @@ def test_sighup_with_a_new_certificate_serves_it_to_new_connections_without_a_pa
     assert "certificate loaded" in https_proxy.log()
 
 
+def not_after(pem: bytes) -> float:
+    from cryptography import x509
+
+    return x509.load_pem_x509_certificate(pem).not_valid_after_utc.timestamp()
+
+
+def test_the_certificate_expiry_is_exported_warned_about_and_follows_a_reload(
+    https_proxy: ProxyProcess, certs: Certificates, tmp_path: Path
+) -> None:
+    """The test certificates live two days: inside the two-week warning."""
+    name = "sanitizer_tls_certificate_expiry_timestamp_seconds"
+    expected = not_after(certs.server.cert.read_bytes())
+    assert https_proxy.metric(name, listener="ingress") == pytest.approx(expected)
+    assert "certificate expires in" in https_proxy.log()
+    renewed = certs.ca.issue(tmp_path / "renewed", "server", server_names=SERVER_NAMES)
+    copy_pair(renewed, https_proxy.workdir)
+    https_proxy.send_signal(signal.SIGHUP)
+    wait_for_reload(https_proxy, "ok")
+    renewed_at = not_after(renewed.cert.read_bytes())
+    assert https_proxy.metric(name, listener="ingress") == pytest.approx(renewed_at)
+
+
+def test_without_tls_no_certificate_expiry_is_exported(tmp_path: Path) -> None:
+    running = start_proxy(
+        tmp_path,
+        f"""\
+spool: {{path: spool}}
+routes:
+  nagios:
+    credentials: [{{env: INBOUND_TOKEN}}]
+    policy: {ROOT / "rules/nagios.yaml"}
+    upstream: {{type: capture, path: {tmp_path / "captured.jsonl"}}}
+""",
+    )
+    try:
+        text = httpx.get(f"{running.url}/metrics", timeout=5).text
+        assert "sanitizer_tls_certificate_expiry_timestamp_seconds{" not in text
+    finally:
+        running.stop()
+
+
 @pytest.mark.parametrize(
     "break_it",
     [
