@@ -8,12 +8,14 @@ from sanitizer.errors import SanitizerError, Unavailable
 from sanitizer.proxy.intake import Accepted
 
 
+def retry_after_headers(exc: SanitizerError) -> dict[str, str]:
+    """`Retry-After` for an Unavailable (spool full or broken), so senders wait, then retry."""
+    return {"Retry-After": str(exc.retry_after)} if isinstance(exc, Unavailable) else {}
+
+
 def error_response(exc: SanitizerError) -> JSONResponse:
     """The error's status and JSON body; 503s say when to retry (senders drop alerts on 4xx)."""
-    headers = {}
-    if isinstance(exc, Unavailable):
-        headers["Retry-After"] = str(exc.retry_after)
-    return JSONResponse(exc.to_json(), status_code=exc.status, headers=headers)
+    return JSONResponse(exc.to_json(), status_code=exc.status, headers=retry_after_headers(exc))
 
 
 def accepted_response(accepted: Accepted) -> JSONResponse:

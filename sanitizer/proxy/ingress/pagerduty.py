@@ -33,8 +33,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sanitizer.errors import InputError, Refusal, SanitizerError, Unavailable
+from sanitizer.errors import InputError, Refusal, SanitizerError
 from sanitizer.proxy.credentials import find_route_by_credential
+from sanitizer.proxy.ingress.answers import retry_after_headers
 from sanitizer.proxy.intake import accept, read_json
 from sanitizer.proxy.upstreams.pagerduty import (
     ACTIONS,
@@ -128,9 +129,8 @@ def invalid_event(errors: list[str], message: str = INVALID_MESSAGE) -> JSONResp
 def error_answer(exc: SanitizerError, problems: list[str]) -> JSONResponse:
     """PagerDuty's shape for one of our errors: 5xx (retried) stays, every other is a 400."""
     if exc.status >= 500:
-        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Unavailable) else {}
         body = {"status": "unavailable", "message": exc.message, "errors": []}
-        return JSONResponse(body, status_code=exc.status, headers=headers)
+        return JSONResponse(body, status_code=exc.status, headers=retry_after_headers(exc))
     if isinstance(exc, Refusal):
         return invalid_event(
             [f"{exc.message} (rule {exc.rule})"], "Event refused by the sanitizing proxy's policy"
