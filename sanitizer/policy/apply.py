@@ -197,6 +197,27 @@ def _walk_text(doc: Any) -> Iterator[tuple[Path, str]]:
                 stack.append((item, (*path, index)))
 
 
+def _distinct_texts(doc: Any) -> dict[str, None]:
+    """What `_walk_text` yields, without paths and each text once, in the same order: the
+    guard scans these, and builds a path only for a text it finds something in."""
+    texts: dict[str, None] = {}
+    stack: list[Any] = [doc]
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is dict:
+            for key, item in node.items():
+                texts[key] = None
+                stack.append(item)
+        elif kind is str:
+            texts[node] = None
+        elif kind is list:
+            stack.extend(node)
+        elif isinstance(node, int | float) and not isinstance(node, bool):
+            texts[repr(node)] = None
+    return texts
+
+
 @dataclass(frozen=True)
 class Policy:
     """A compiled policy: immutable, safe to share between threads and requests."""
@@ -280,13 +301,14 @@ class Policy:
 
     def _check_guard(self, work: Any) -> None:
         assert self.guard is not None
-        checked: set[str] = set(self.guard_clean_keys)
-        for path, text in _walk_text(work):
-            if text in checked:
+        clean = self.guard_clean_keys
+        first_hit = self.guard.first_hit
+        for text in _distinct_texts(work):
+            if text in clean:
                 continue
-            checked.add(text)
-            hit = self.guard.first_hit(text)
+            hit = first_hit(text)
             if hit is not None:
+                path = next(path for path, seen in _walk_text(work) if seen == text)
                 raise GuardHit(
                     f"guard: detector {hit!r} matched the finished alert at "
                     f"{format_path(path, self.shown_keys)}; add a rule that removes or masks "
