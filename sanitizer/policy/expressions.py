@@ -88,6 +88,12 @@ def native(node: Node, *, functions: bool = False) -> Evaluate | None:
         arguments = _all_native([native(child, functions=True) for child in children])
         if arguments is None or len(arguments) != arity:
             return None
+        if arity == 1:
+            (only,) = arguments
+            return lambda element: function(only(element))
+        if arity == 2:
+            first, second = arguments
+            return lambda element: function(first(element), second(element))
         return lambda element: function(*(argument(element) for argument in arguments))
     if functions and kind == "multi_select_list":
         items = _all_native([native(child, functions=True) for child in children])

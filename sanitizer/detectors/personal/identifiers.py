@@ -144,7 +144,15 @@ def _find_iban(text: str) -> list[Span]:
 # RE2 anchors for the scrubber's one-pass prefilter: every text a finder finds something in
 # matches one of its anchors.
 _SSN_ANCHORS = ("[0-9]{3}[ -][0-9]{2}[ -][0-9]{4}", "[0-9]{9}")
-_IBAN_ANCHORS = ("[A-Za-z]{2}[0-9]{2}",)
+# A candidate opens with a country's two letters (in any case) and two digits, no letter or
+# digit before them: "[A-Za-z]{2}[0-9]{2}" alone also takes every hex run ("dd92").
+_IBAN_ANCHORS = (
+    "(?:^|[^A-Za-z0-9])(?:"
+    + "|".join(
+        f"[{code[0]}{code[0].lower()}][{code[1]}{code[1].lower()}]" for code in _IBAN_LENGTHS
+    )
+    + ")[0-9]{2}",
+)
 
 DETECTORS = (
     Detector(
