@@ -77,3 +77,46 @@ def test_error_messages_never_quote_the_input(secret):
     with pytest.raises(InputError) as caught:
         jsonio.parse(body)
     assert secret.replace("\\", "").replace('"', "") not in caught.value.message
+
+
+# Strings that may hold lone surrogates, and documents nested up to twice a small limit.
+surrogate_text = st.text(
+    alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF, exclude_categories=()),
+    max_size=6,
+)
+nested_values = st.recursive(
+    st.integers() | surrogate_text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(surrogate_text, inner, max_size=3),
+    max_leaves=12,
+)
+
+
+def _strict_reference(body: bytes, max_depth: int) -> str | None:
+    """The verdict of the full tree check on every document: None when accepted, else the
+    kind of refusal ("surrogate" or "nesting")."""
+    try:
+        doc = json.loads(body)
+    except RecursionError:
+        return "nesting"
+    try:
+        jsonio._check_tree(doc, max_depth)
+    except InputError as exc:
+        return "surrogate" if "surrogate" in exc.message else "nesting"
+    return None
+
+
+@given(nested_values, st.sampled_from([True, False]), st.integers(min_value=1, max_value=6))
+def test_skipping_the_tree_check_never_admits_a_surrogate_or_too_deep_nesting(
+    doc, ascii_only, max_depth
+):
+    body = json.dumps(doc, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
+    expected = _strict_reference(body, max_depth)
+    try:
+        jsonio.parse(body, max_depth=max_depth)
+    except InputError as exc:
+        got = "surrogate" if "surrogate" in exc.message else "nesting"
+        if "UTF-8" in exc.message:  # a raw surrogate byte sequence: refused while decoding
+            return
+        assert got == expected
+    else:
+        assert expected is None
