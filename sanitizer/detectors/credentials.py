@@ -361,7 +361,10 @@ DETECTORS = (
         "AWS access key ids, and secret keys and session tokens next to AWS labels",
         anchors=(
             r"A(?:KIA|SIA|GPA|IDA|ROA|NPA|NVA|IPA|BIA|CCA|PKA|SCA|3T[A-Z0-9])[A-Z0-9]{16}",
-            *case_blind("secret", "token"),
+            # The names `_AWS_SECRET_RE` and `_AWS_ENV_PAIR_RE` need, not "secret" alone:
+            # a "[SECRET]" label left by an earlier match would run this finder again.
+            "(?i:secret)[_-]?(?:(?i:access)[_-]?)?(?i:key)",
+            "(?i:s(?:ess[i\u0131\u0130]on|ecur[i\u0131\u0130]ty))[_-]?(?i:token)",
         ),
     ),
     Detector(
