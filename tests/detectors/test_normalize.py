@@ -8,7 +8,7 @@ import urllib.parse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sanitizer.detectors.normalize import normalize
+from sanitizer.detectors.normalize import _FIRST_ASCII_UNIT, _first_ascii_unit, normalize
 
 # A value as a secret may hold it: quotes, separators and spaces included (no backslash:
 # "\\n" reads as a newline after normalising, a deliberate simplification for detection).
@@ -115,3 +115,9 @@ def test_percent_encoded_utf8_reads_as_its_characters_and_maps_to_the_whole_sequ
 
 def test_invalid_utf8_percent_sequences_are_kept_as_written():
     assert normalize("bad %C3%C3 and %FF%FE") is None
+
+
+@given(st.text(st.sampled_from("ab %\\u0123456789AFcfnrt\"/'"), max_size=60))
+def test_the_first_unit_is_found_where_the_pattern_search_finds_it(text):
+    found = _FIRST_ASCII_UNIT.search(text)
+    assert _first_ascii_unit(text) == (None if found is None else found.start())
