@@ -5,7 +5,7 @@ listen: {host: 127.0.0.1, port: 8080}   # tls: {cert: …, key: …, client_ca: 
 spool: {path: /var/lib/sanitizer/spool, max_bytes: 1073741824}
   # or, shared by every replica: {backend: postgres, dsn: {env: SPOOL_DSN}, max_bytes: …}
 limits: {max_body_bytes: 1048576, max_depth: 64, read_timeout: 10}
-delivery: {workers: 8, backoff_base: 1, backoff_cap: 300, max_age: 86400}
+delivery: {workers: 32, backoff_base: 1, backoff_cap: 300, max_age: 86400}
 routes:
   nagios:
     credentials: [{env: NAGIOS_INBOUND_TOKEN}]

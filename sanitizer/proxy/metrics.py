@@ -152,14 +152,20 @@ class Metrics:
 
 
 class DeliveryMetrics:
-    """The delivery workers' events, counted in `Metrics`."""
+    """The delivery workers' events, counted in `Metrics`. A delivered alert's two series are
+    looked up once per route (`labels()` costs more than the increment it leads to)."""
 
     def __init__(self, metrics: Metrics) -> None:
         self._m = metrics
+        self._delivered: dict[str, tuple[Counter, Histogram]] = {}
 
     def delivered(self, route: str, seconds: float) -> None:
-        self._m.delivered.labels(route).inc()
-        self._m.delivery_seconds.labels(route).observe(seconds)
+        series = self._delivered.get(route)
+        if series is None:
+            series = (self._m.delivered.labels(route), self._m.delivery_seconds.labels(route))
+            self._delivered[route] = series
+        series[0].inc()
+        series[1].observe(seconds)
 
     def retried(self, route: str, reason: str) -> None:
         self._m.retried.labels(route, reason).inc()

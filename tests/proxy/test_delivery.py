@@ -332,6 +332,29 @@ def test_no_more_sends_at_once_than_workers(tmp_path):
     asyncio.run(main())
 
 
+def test_alerts_behind_busy_workers_are_counted_as_waiting_for_a_worker(tmp_path):
+    release = asyncio.Event()
+
+    async def held_open() -> Outcome:
+        await release.wait()
+        return Delivered()
+
+    sender = ScriptedSender(held_open)
+
+    async def main() -> None:
+        async with Rig(tmp_path, sender, workers=2) as rig:
+            for _ in range(7):
+                await rig.append()
+            await until(lambda: sender.active == 2 and len(rig.deliverer._held) == 5)
+            assert rig.deliverer.backlog() == {("vo", "worker"): 5}
+            release.set()
+            await until(lambda: rig.spool.depth() == 0)
+            assert rig.deliverer.backlog() == {}
+            assert sender.most_active == 2
+
+    asyncio.run(main())
+
+
 def test_stop_waits_for_sends_in_flight(tmp_path):
     async def slow() -> Outcome:
         await asyncio.sleep(0.1)

@@ -80,3 +80,18 @@ def test_background_task_and_thread_crashes_are_logged_without_values(captured):
     entries = captured()
     assert [e["reason"] for e in entries] == ["KeyError", "RuntimeError"]
     assert SECRET not in json.dumps(entries)
+
+
+def test_timestamps_are_utc_with_milliseconds_across_second_boundaries():
+    formatter = logs.JsonFormatter()
+    stamps = []
+    for created in (1_700_000_000.25, 1_700_000_000.75, 1_700_000_001.0, 1_699_999_999.5):
+        record = logging.LogRecord("sanitizer.x", logging.INFO, "", 0, "m", (), None)
+        record.created, record.msecs = created, (created % 1) * 1000
+        stamps.append(json.loads(formatter.format(record))["ts"])
+    assert stamps == [
+        "2023-11-14T22:13:20.250Z",
+        "2023-11-14T22:13:20.750Z",
+        "2023-11-14T22:13:21.000Z",
+        "2023-11-14T22:13:19.500Z",
+    ]

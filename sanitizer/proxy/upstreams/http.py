@@ -2,11 +2,15 @@
 
 Every HTTP type takes `url`, `timeout` (seconds, default 10: bounds each of connect, write,
 each read and the wait for a pooled connection; a whole exchange never exceeds twice it),
-`ca_bundle` (PEM file that replaces the default CA roots), `max_connections` (default 16),
+`ca_bundle` (PEM file that replaces the default CA roots), `max_connections` (default 32,
+as many as delivery has workers: fewer would bound the sends in flight to one receiver),
 `transport` (`aiohttp`, the default, or `default` for httpx's own) and `tls_verify`. TLS
 certificates are always verified: `tls_verify: false` is an escape hatch for a test bench only,
 and it is logged as a WARNING at every build.
 
+`transport: aiohttp` sends through a plain aiohttp session (`aiohttp_client.py`, a third of
+the CPU per alert; a stalled write is cut by the whole-exchange bound only); `default`, and any
+transport a test injects, through an httpx client.
 (httpx itself logs each request's URL, which holds the VictorOps API key, at INFO on the "httpx"
 logger: `sanitizer.proxy.logs` never formats that record's arguments.) URLs come from the config
 only, never from a request.
@@ -20,13 +24,14 @@ import functools
 import ipaddress
 import logging
 import ssl
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 import httpx
 
 from sanitizer import __version__
 from sanitizer.proxy.delivery import Outcome
+from sanitizer.proxy.upstreams.aiohttp_client import DRAIN_LIMIT, AiohttpExchange
 from sanitizer.proxy.upstreams.config import UpstreamConfig
 from sanitizer.proxy.upstreams.outcome import outcome_of
 from sanitizer.proxy.upstreams.upstream import Sender
@@ -36,11 +41,13 @@ logger = logging.getLogger("sanitizer.upstreams")
 TRANSPORTS = ("aiohttp", "default")
 DEFAULT_TRANSPORT = "aiohttp"
 USER_AGENT = f"alert-sanitizer/{__version__}"
+DEFAULT_MAX_CONNECTIONS = 32
 JSON_CONTENT = "application/json"
 # The options every HTTP type takes, in the order error messages list them.
 HTTP_OPTIONS = ("url", "timeout", "ca_bundle", "tls_verify", "max_connections", "transport")
 
-_DRAIN_LIMIT = 65536
+# One HTTP exchange (method, url, body, headers) → its delivery outcome.
+Exchange = Callable[[str, str, bytes, Mapping[str, str]], Awaitable[Outcome]]
 
 
 @dataclass(frozen=True)
@@ -50,7 +57,7 @@ class HttpOptions:
     timeout: float = 10.0
     ca_bundle: str | None = None
     tls_verify: bool = True
-    max_connections: int = 16
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
     transport: str = DEFAULT_TRANSPORT
 
     def ssl_context(self) -> ssl.SSLContext:
@@ -78,16 +85,13 @@ def http_options(cfg: UpstreamConfig) -> HttpOptions:
     transport = cfg.raw.get("transport", DEFAULT_TRANSPORT)
     if transport not in TRANSPORTS:
         raise cfg.error("transport", f"must be one of: {', '.join(TRANSPORTS)}")
-    if transport == "aiohttp" and not aiohttp_available():
-        raise cfg.error(
-            "transport",
-            "aiohttp needs the httpx-aiohttp package; install it or set transport: default",
-        )
     options = HttpOptions(
         timeout=float(cfg.number("timeout", 10.0, low=0.01, high=600, integer=False)),
         ca_bundle=ca_bundle,
         tls_verify=tls_verify,
-        max_connections=cfg.number("max_connections", 16, low=1, high=1024, integer=True),
+        max_connections=cfg.number(
+            "max_connections", DEFAULT_MAX_CONNECTIONS, low=1, high=1024, integer=True
+        ),
         transport=transport,
     )
     try:
@@ -111,34 +115,23 @@ class _Borrowed(httpx.AsyncBaseTransport):
         return None
 
 
-def aiohttp_available() -> bool:
-    try:
-        import httpx_aiohttp  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def make_transport(options: HttpOptions) -> httpx.AsyncBaseTransport:
-    """httpx's own transport or the aiohttp one (a third of the CPU per request); TLS verified."""
-    limits = httpx.Limits(
-        max_connections=options.max_connections,
-        max_keepalive_connections=options.max_connections,
-    )
-    context = options.ssl_context()
-    if options.transport == "aiohttp":
-        from httpx_aiohttp import AiohttpTransport
-
-        return AiohttpTransport(verify=context, limits=limits, trust_env=False)
-    return httpx.AsyncHTTPTransport(verify=context, limits=limits, trust_env=False)
-
-
 def make_client(
     options: HttpOptions, transport: httpx.AsyncBaseTransport | None = None
 ) -> httpx.AsyncClient:
-    """The sender's one client; proxies and CA settings from the environment are ignored."""
+    """An httpx client over its own transport (TLS verified) or a borrowed one; proxies and CA
+    settings from the environment are ignored."""
+    if transport is None:
+        limits = httpx.Limits(
+            max_connections=options.max_connections,
+            max_keepalive_connections=options.max_connections,
+        )
+        used: httpx.AsyncBaseTransport = httpx.AsyncHTTPTransport(
+            verify=options.ssl_context(), limits=limits, trust_env=False
+        )
+    else:
+        used = _Borrowed(transport)
     return httpx.AsyncClient(
-        transport=make_transport(options) if transport is None else _Borrowed(transport),
+        transport=used,
         timeout=httpx.Timeout(options.timeout),
         follow_redirects=False,
         trust_env=False,
@@ -146,15 +139,34 @@ def make_client(
     )
 
 
-def _transport_errors() -> tuple[type[BaseException], ...]:
-    errors: list[type[BaseException]] = [httpx.TransportError, TimeoutError]
-    try:
-        import aiohttp
-    except ImportError:
-        pass
-    else:
-        errors.append(aiohttp.ClientError)  # what httpx-aiohttp does not translate
-    return tuple(errors)
+class HttpxExchange:
+    """HTTP exchanges through one httpx client (`transport: default`, and injected transports)."""
+
+    def __init__(self, options: HttpOptions, transport: httpx.AsyncBaseTransport | None) -> None:
+        self._client = make_client(options, transport)
+        self._deadline = 2 * options.timeout
+
+    async def exchange(
+        self, method: str, url: str, body: bytes, headers: Mapping[str, str]
+    ) -> Outcome:
+        request = self._client.build_request(method, url, content=body, headers=headers)
+        response: httpx.Response | None = None
+        try:
+            async with asyncio.timeout(self._deadline):
+                response = await self._client.send(request, stream=True)
+                await _drain(response)
+        except (httpx.TransportError, TimeoutError) as exc:
+            if response is None:
+                return outcome_of(exc)
+            # The status line arrived, so the upstream has decided; a broken body changes nothing.
+        finally:
+            if response is not None:
+                with contextlib.suppress(httpx.TransportError, TimeoutError):
+                    await response.aclose()
+        return outcome_of(response)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
 
 
 async def _drain(response: httpx.Response) -> None:
@@ -162,7 +174,7 @@ async def _drain(response: httpx.Response) -> None:
     seen = 0
     async for chunk in response.aiter_raw():
         seen += len(chunk)
-        if seen > _DRAIN_LIMIT:
+        if seen > DRAIN_LIMIT:
             return
 
 
@@ -182,28 +194,13 @@ class HttpSender(Sender):
     ) -> None:
         self._url = url
         self._http = http
-        self._client = make_client(http, transport)
-        self._errors = _transport_errors()
-        self._deadline = 2 * http.timeout
-
-    async def _exchange(
-        self, method: str, url: str, body: bytes, headers: Mapping[str, str]
-    ) -> Outcome:
-        request = self._client.build_request(method, url, content=body, headers=headers)
-        response: httpx.Response | None = None
-        try:
-            async with asyncio.timeout(self._deadline):
-                response = await self._client.send(request, stream=True)
-                await _drain(response)
-        except self._errors as exc:
-            if response is None:
-                return outcome_of(exc)
-            # The status line arrived, so the upstream has decided; a broken body changes nothing.
-        finally:
-            if response is not None:
-                with contextlib.suppress(*self._errors):
-                    await response.aclose()
-        return outcome_of(response)
+        client = (
+            AiohttpExchange(http, USER_AGENT)
+            if transport is None and http.transport == "aiohttp"
+            else HttpxExchange(http, transport)
+        )
+        self._client = client
+        self._exchange: Exchange = client.exchange
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -14,7 +14,8 @@ MAX_RETRY_AFTER = 86400.0
 
 
 def outcome_of(result: httpx.Response | BaseException, *, now: float | None = None) -> Outcome:
-    """The delivery outcome of a response or of the exception that stood in for one.
+    """The delivery outcome of a response or of the exception that stood in for one
+    (`status_outcome` for a status and its Retry-After, whichever client read them).
 
     - 2xx → Delivered.
     - 408, 429 and 5xx → RetryLater("HTTP <code>"); for 429 and 503 a `Retry-After` header
@@ -31,11 +32,21 @@ def outcome_of(result: httpx.Response | BaseException, *, now: float | None = No
     if isinstance(result, BaseException):
         return RetryLater(error_reason(result))
     status = result.status_code
-    reason = f"HTTP {status}"
+    retry_after = result.headers.get("retry-after") if status in (429, 503) else None
+    return status_outcome(status, retry_after, now=now)
+
+
+_DELIVERED = Delivered()
+
+
+def status_outcome(status: int, retry_after: str | None, *, now: float | None = None) -> Outcome:
+    """The outcome of an HTTP status, as `outcome_of` documents; `retry_after` is the header's
+    value (read only for 429 and 503)."""
     if 200 <= status < 300:
-        return Delivered()
+        return _DELIVERED
+    reason = f"HTTP {status}"
     if status in (429, 503):
-        return RetryLater(reason, parse_retry_after(result.headers.get("retry-after"), now=now))
+        return RetryLater(reason, parse_retry_after(retry_after, now=now))
     if status == 408 or 500 <= status < 600:
         return RetryLater(reason)
     return Rejected(reason)
@@ -60,8 +71,8 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return min(max(delay, 0.0), MAX_RETRY_AFTER)
 
 
-# httpx-aiohttp maps aiohttp's errors onto httpx's lossily (a server disconnect becomes
-# ConnectTimeout), so its errors are named here as httpx's own transport names the same failure:
+# aiohttp's errors (and those an aiohttp transport for httpx maps lossily: a server disconnect
+# becomes ConnectTimeout) are named here as httpx's own transport names the same failure:
 # reasons, logged and used as metrics labels, then do not depend on the transport.
 _AIOHTTP_REASONS = {
     "SocketTimeoutError": "ReadTimeout",
@@ -85,4 +96,6 @@ def error_reason(exc: BaseException) -> str:
                 if cls.__name__ in _AIOHTTP_REASONS:
                     return _AIOHTTP_REASONS[cls.__name__]
             return "TransportError"
+    if isinstance(exc, OSError) and not isinstance(exc, TimeoutError):
+        return "NetworkError"  # a socket error no client wrapped (reset, broken pipe, TLS)
     return type(exc).__name__
