@@ -4,6 +4,8 @@ read the body (JSON, within limits) → sanitize (the route's policy, then its u
 for each alert of the body: one, or one per element with the policy's `split:`) → queue them
 all in one spool commit (durable before anyone answers 2xx; all of a body or none) → count,
 log value-free (one line per alert), wake delivery.
+A large body is parsed, sanitized and serialised on a worker thread, its turn bounding memory
+(`sanitizer.proxy.offload`): the event loop stays free for other senders and /healthz.
 An ingress module authenticates, picks the route, and shapes the answer its senders expect; it
 calls `accept`, which raises a `SanitizerError` (already counted and logged) or returns the
 queued alerts' ids.
@@ -12,11 +14,12 @@ queued alerts' ids.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from starlette.requests import Request
 
@@ -29,10 +32,10 @@ from sanitizer.errors import (
     UnsupportedMediaType,
 )
 from sanitizer.proxy.config import Limits
+from sanitizer.proxy.offload import LARGE_BODY_BYTES, OFFLOAD
 from sanitizer.proxy.runtime import LiveRoute
 
 if TYPE_CHECKING:
-    from sanitizer.policy.apply import Sanitized
     from sanitizer.proxy.app import Proxy
 
 log = logging.getLogger("sanitizer.proxy")
@@ -77,15 +80,26 @@ async def read_body(request: Request, limit: int, timeout: float) -> bytes:
 
 
 async def read_json(request: Request, limits: Limits) -> Any:
-    """The request's body as a JSON object, or an `InputError` naming what is wrong."""
+    """The request's body as a JSON object, or an `InputError` naming what is wrong. A large
+    body first waits for its turn (`Unavailable` when too many wait), then is parsed on the
+    worker thread; the turn lasts until `accept` has serialised it."""
     check_content_type(request)
     data = await read_body(request, limits.max_body_bytes, limits.read_timeout)
-    return jsonio.parse(
+    parse = functools.partial(
+        jsonio.parse,
         data,
         max_bytes=limits.max_body_bytes,
         max_depth=limits.max_depth,
         require_object=True,
     )
+    if len(data) < LARGE_BODY_BYTES:
+        return parse()
+    await OFFLOAD.begin_turn()
+    try:
+        return await OFFLOAD.run(parse)
+    except BaseException:
+        OFFLOAD.end_turn()
+        raise
 
 
 @dataclass(frozen=True)
@@ -97,13 +111,44 @@ class Accepted:
     split: bool = False
 
 
-def sanitize(route: LiveRoute, doc: Any) -> list[tuple[bytes, Sanitized]]:
+class SanitizedAlert(NamedTuple):
+    """One alert ready to queue: its serialised body and its changes by rule."""
+
+    body: bytes
+    hits: dict[str, int]
+
+
+def sanitize(route: LiveRoute, doc: Any) -> list[SanitizedAlert]:
     """The route's policy, then its upstream's contract, for each alert of the body (itself,
-    or one per element with the policy's `split:`): the bodies to queue and their audits, in
-    order; `Refusal` for the whole body when any one alert is refused."""
+    or one per element with the policy's `split:`): the bodies to queue and their changes,
+    in order; `Refusal` for the whole body when any one alert is refused."""
     contract = route.contract
     results = route.policy.apply_all(doc, then=None if contract is None else contract.check)
-    return [(jsonio.dumps(result.payload).encode("utf-8"), result) for result in results]
+    return [
+        SanitizedAlert(jsonio.dumps(result.payload).encode("utf-8"), result.hits_by_rule())
+        for result in results
+    ]
+
+
+async def _load_and_sanitize(
+    route: LiveRoute, load: Callable[[], Awaitable[Any]]
+) -> list[SanitizedAlert]:
+    """The body's alerts sanitized: on the worker thread when its body took a turn (it is
+    large), inline otherwise. The turn ends here, whatever happens."""
+    try:
+        doc = await load()
+        if OFFLOAD.holds_turn():
+            return await OFFLOAD.run(sanitize, route, doc)
+        return sanitize(route, doc)
+    finally:
+        OFFLOAD.end_turn()
+
+
+@functools.lru_cache(maxsize=4096)
+def _child(metric: Any, *labels: str) -> Any:
+    """A metric's child for these label values (route names and rule ids from config): one
+    `labels()` lookup costs a few µs, and every alert needs several."""
+    return metric.labels(*labels)
 
 
 async def accept(
@@ -114,16 +159,16 @@ async def accept(
     routing_key: str | None = None,
 ) -> Accepted:
     """Load the body, sanitize each of its alerts and queue them all durably in one commit;
-    raise a counted, logged error if not (then nothing of the body is queued)."""
+    raise a counted, logged error if not (then nothing of the body is queued). The body is
+    sanitized with `route` as it was when the request began, even if a reload swaps it."""
     started = time.perf_counter()
     name = route.name
     metrics = proxy.metrics
-    metrics.received.labels(name).inc()
+    _child(metrics.received, name).inc()
     try:
-        doc = await load()
-        sanitized = sanitize(route, doc)
+        sanitized = await _load_and_sanitize(route, load)
         ids = await proxy.spool.append_many(
-            name, [body for body, _ in sanitized], routing_key=routing_key
+            name, [alert.body for alert in sanitized], routing_key=routing_key
         )
     except Refusal as exc:
         metrics.refused.labels(name, "refused").inc()
@@ -144,20 +189,21 @@ async def accept(
         raise
     proxy.wake_delivery()
     elapsed = time.perf_counter() - started
-    metrics.request_seconds.labels(name).observe(elapsed)
-    for alert_id, (_, result) in zip(ids, sanitized, strict=True):
-        hits = result.hits_by_rule()
-        for rule, count in hits.items():
-            metrics.rule_hits.labels(name, rule).inc(count)
-        metrics.queued.labels(name).inc()
-        log.info(
-            "alert queued",
-            extra={
-                "alert_id": alert_id,
-                "route": name,
-                "outcome": "queued",
-                "rule_hits": hits,
-                "duration_ms": round(elapsed * 1000, 3),
-            },
-        )
+    _child(metrics.request_seconds, name).observe(elapsed)
+    logging_queued = log.isEnabledFor(logging.INFO)
+    for alert_id, alert in zip(ids, sanitized, strict=True):
+        for rule, count in alert.hits.items():
+            _child(metrics.rule_hits, name, rule).inc(count)
+        _child(metrics.queued, name).inc()
+        if logging_queued:
+            log.info(
+                "alert queued",
+                extra={
+                    "alert_id": alert_id,
+                    "route": name,
+                    "outcome": "queued",
+                    "rule_hits": alert.hits,
+                    "duration_ms": round(elapsed * 1000, 3),
+                },
+            )
     return Accepted(ids, split=route.policy.split is not None)
