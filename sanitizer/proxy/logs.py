@@ -38,6 +38,10 @@ FIELDS = (
 _FORMATTED = ("sanitizer", "uvicorn")
 
 
+# Built once: json.dumps with an option builds a new encoder for every line.
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _clean(value: Any) -> Any:
     if isinstance(value, bool | int | float) or value is None:
         return value
@@ -74,7 +78,7 @@ class JsonFormatter(logging.Formatter):
                 entry[name] = _clean(record.__dict__[name])
         if record.exc_info and record.exc_info[0] is not None:
             entry["exception"] = record.exc_info[0].__name__
-        return json.dumps(entry, ensure_ascii=False)
+        return _ENCODE(entry)
 
 
 def _thread_excepthook(args: threading.ExceptHookArgs) -> None:
