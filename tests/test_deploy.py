@@ -81,6 +81,12 @@ def k8s(kind: str, name: str | None = None) -> dict[str, Any]:
     return found[0]
 
 
+def _cpus(quantity: str | int | float) -> float:
+    """A Kubernetes CPU quantity ("500m", "1", 2) in CPUs."""
+    text = str(quantity)
+    return int(text[:-1]) / 1000 if text.endswith("m") else float(text)
+
+
 def pod_spec() -> dict[str, Any]:
     return k8s("StatefulSet")["spec"]["template"]["spec"]
 
@@ -191,12 +197,15 @@ def test_probes_resources_and_graceful_stop() -> None:
     resources = c["resources"]
     assert set(resources["requests"]) == {"cpu", "memory"}
     assert set(resources["limits"]) == {"cpu", "memory"}
-    assert resources["limits"]["cpu"] in ("1", 1, "1000m")  # one Python process: one CPU
+    # One Python process: its event loop, plus threads that release the GIL in C (the spool
+    # writer's SQLite and fsync, the sanitizing thread's AES): a little over one CPU.
+    assert 1.0 <= _cpus(resources["limits"]["cpu"]) < 2.0
+    assert _cpus(resources["requests"]["cpu"]) <= _cpus(resources["limits"]["cpu"])
     # uvicorn drains for up to 30 s after SIGTERM; preStop pauses before that.
     assert pod_spec()["terminationGracePeriodSeconds"] >= 40
     assert "preStop" in c["lifecycle"]
     text = (K8S / "statefulset.yaml").read_text(encoding="utf-8")
-    assert "bench/" in text and "revisited" in text
+    assert "bench/proxy.py" in text and "bench/responsiveness.py" in text
 
 
 def test_each_replica_owns_its_spool_on_a_claim() -> None:
