@@ -83,6 +83,10 @@ def _check_prefix(name: str, value: object, bits: int) -> int:
     return value
 
 
+# A text with this many addresses has those not recently seen anonymised in batches.
+_PREFETCH_FROM = 16
+
+
 class IpMasker:
     """A text transform that replaces every IPv4/IPv6 address according to `mode`."""
 
@@ -177,6 +181,8 @@ class IpMasker:
             return text, 0
         # Each list is sorted by start; one holds no two spans with the same start.
         spans = sorted(v4 + v6, key=_earliest_then_longest) if v4 and v6 else v4 or v6
+        if self._pan is not None and len(spans) >= _PREFETCH_FROM:
+            self._prefetch(text, spans)
         pieces: list[str] = []
         position = 0
         count = 0
@@ -193,6 +199,42 @@ class IpMasker:
             cluster = [start, end, form, 1]
         pieces += [text[position : cluster[0]], self._replace(text, *cluster), text[cluster[1] :]]
         return "".join(pieces), count + 1
+
+    def _prefetch(self, text: str, spans: list[Any]) -> None:
+        """Have Crypto-PAn anonymise the addresses of a text not recently seen in a few
+        batches (see `CryptoPAn.prefetch`); `_transform` then finds them in its cache."""
+        assert self._pan is not None
+        recent = self._recent
+        inputs = []
+        for start, end, form in spans:
+            written = text[start:end]
+            entry = written if form in (DOTTED, TEXTUAL) else f"{form} {written}"
+            if entry not in recent:
+                found = self._pan_input(form, written)
+                if found is not None:
+                    inputs.append(found)
+        self._pan.prefetch(inputs)
+
+    def _pan_input(self, form: str, written: str) -> tuple[int, int] | None:
+        """What `_transform` will give Crypto-PAn for an address, as (value, bits); None
+        when it is not one (`_transform` then decides)."""
+        try:
+            separator = _IPV4_SEPARATORS.get(form)
+            if separator is not None:
+                octets = [int(part) for part in written.split(separator)]
+                return (octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3], 32
+            if form == NIBBLES:
+                value = int(written[::-1].replace(".", ""), 16)
+            else:
+                address = ipaddress.IPv6Address(written)
+                if address.ipv4_mapped is not None:
+                    return int(address.ipv4_mapped), 32
+                value = int(address)
+        except (ValueError, IndexError):
+            return None
+        if value >> 32 == 0xFFFF:
+            return value & _IPV4_FULL, 32
+        return value, 128
 
     def _replace(self, text: str, start: int, end: int, form: str, merged: int) -> str:
         if self.mode == "fixed" or merged > 1:

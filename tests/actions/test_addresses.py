@@ -374,3 +374,24 @@ def test_the_cache_keeps_recently_used_addresses_when_full(monkeypatch):
     m("10.0.0.4")  # evicts 10.0.0.2, the least recently used
     assert list(m._recent) == ["10.0.0.3", "10.0.0.1", "10.0.0.4"]
     assert m("10.0.0.2")[0] == masker("pseudonym")("10.0.0.2")[0]
+
+
+@given(
+    st.lists(st.tuples(addresses, st.sampled_from(["", "rev", "dash"])), min_size=16, max_size=40)
+)
+def test_a_text_of_many_addresses_gets_the_same_pseudonyms_as_each_alone(items):
+    """Texts with many addresses have them anonymised in batches (`CryptoPAn.prefetch`): the
+    result is the one each address gets in a text of its own, in every form it is written."""
+
+    def written(ip: IPAddress, form: str) -> str:
+        if ip.version == 4 and form == "rev":
+            return ".".join(reversed(str(ip).split("."))) + ".in-addr.arpa"
+        if ip.version == 4 and form == "dash":
+            return "ip-" + str(ip).replace(".", "-") + ".ec2.internal"
+        if ip.version == 6 and form == "rev":
+            return ".".join(reversed(ip.exploded.replace(":", ""))) + ".ip6.arpa"
+        return ip.compressed
+
+    lines = [f"peer {written(ip, form)} up" for ip, form in items]
+    expected = "\n".join(masker("pseudonym")(line)[0] for line in lines)
+    assert masker("pseudonym")("\n".join(lines))[0] == expected

@@ -295,3 +295,11 @@ def test_concurrent_use_from_threads_gives_consistent_results() -> None:
         t.join()
     assert errors == []
     assert all(results[n] == expected for n in range(4))
+
+
+@given(st.lists(st.one_of(ipv4_ints.map(lambda v: (v, 32)), ipv6_ints.map(lambda v: (v, 128)))))
+def test_prefetched_addresses_anonymise_as_one_by_one(addresses) -> None:
+    batched, single = CryptoPAn(REFERENCE_KEY), CryptoPAn(REFERENCE_KEY)
+    batched.prefetch(addresses)
+    for value, bits in addresses:
+        assert batched.anonymize_int(value, bits) == single.anonymize_int(value, bits)
