@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import ssl
@@ -121,6 +122,10 @@ class Service:
                     "upstream": route.sender.describe(),
                 },
             )
+        # Everything loaded so far lives as long as the process: out of the collector's
+        # sight, a full collection while a large alert is sanitized (the GIL held
+        # throughout) walks only that alert's objects.
+        gc.freeze()
         try:
             yield
         finally:
