@@ -144,13 +144,6 @@ async def _load_and_sanitize(
         OFFLOAD.end_turn()
 
 
-@functools.lru_cache(maxsize=4096)
-def _child(metric: Any, *labels: str) -> Any:
-    """A metric's child for these label values (route names and rule ids from config): one
-    `labels()` lookup costs a few µs, and every alert needs several."""
-    return metric.labels(*labels)
-
-
 async def accept(
     proxy: Proxy,
     route: LiveRoute,
@@ -164,7 +157,7 @@ async def accept(
     started = time.perf_counter()
     name = route.name
     metrics = proxy.metrics
-    _child(metrics.received, name).inc()
+    metrics.series(metrics.received, name).inc()
     try:
         sanitized = await _load_and_sanitize(route, load)
         ids = await proxy.spool.append_many(
@@ -189,12 +182,12 @@ async def accept(
         raise
     proxy.wake_delivery()
     elapsed = time.perf_counter() - started
-    _child(metrics.request_seconds, name).observe(elapsed)
+    metrics.series(metrics.request_seconds, name).observe(elapsed)
     logging_queued = log.isEnabledFor(logging.INFO)
     for alert_id, alert in zip(ids, sanitized, strict=True):
         for rule, count in alert.hits.items():
-            _child(metrics.rule_hits, name, rule).inc(count)
-        _child(metrics.queued, name).inc()
+            metrics.series(metrics.rule_hits, name, rule).inc(count)
+        metrics.series(metrics.queued, name).inc()
         if logging_queued:
             log.info(
                 "alert queued",

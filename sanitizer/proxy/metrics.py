@@ -4,6 +4,7 @@ code, never from a payload. Spool gauges are read when scraped."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -52,6 +53,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self._series: dict[tuple[object, tuple[str, ...]], Any] = {}
         r = self.registry
         self.received = Counter(
             "sanitizer_alerts_received", "Alert requests received.", ["route"], registry=r
@@ -128,6 +130,16 @@ class Metrics:
             "sanitizer_ready", "1 when a policy is loaded and the spool writable.", registry=r
         )
 
+    def series(self, metric: Counter | Histogram, *labels: str) -> Any:
+        """`metric.labels(*labels)`, remembered: a lookup costs more than the increment it
+        leads to, and every alert needs several. Bounded as prometheus-client's own children
+        are: label values are route names, rule ids and reasons from config or code."""
+        key = (metric, labels)
+        child = self._series.get(key)
+        if child is None:
+            child = self._series[key] = metric.labels(*labels)
+        return child
+
     def init_route(self, route: str) -> None:
         """Export a route's series at zero from the start, as Prometheus users expect."""
         for metric in (
@@ -152,20 +164,14 @@ class Metrics:
 
 
 class DeliveryMetrics:
-    """The delivery workers' events, counted in `Metrics`. A delivered alert's two series are
-    looked up once per route (`labels()` costs more than the increment it leads to)."""
+    """The delivery workers' events, counted in `Metrics`."""
 
     def __init__(self, metrics: Metrics) -> None:
         self._m = metrics
-        self._delivered: dict[str, tuple[Counter, Histogram]] = {}
 
     def delivered(self, route: str, seconds: float) -> None:
-        series = self._delivered.get(route)
-        if series is None:
-            series = (self._m.delivered.labels(route), self._m.delivery_seconds.labels(route))
-            self._delivered[route] = series
-        series[0].inc()
-        series[1].observe(seconds)
+        self._m.series(self._m.delivered, route).inc()
+        self._m.series(self._m.delivery_seconds, route).observe(seconds)
 
     def retried(self, route: str, reason: str) -> None:
         self._m.retried.labels(route, reason).inc()
