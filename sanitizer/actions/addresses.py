@@ -83,6 +83,27 @@ def _check_prefix(name: str, value: object, bits: int) -> int:
     return value
 
 
+def _entry(form: str, written: str) -> str:
+    """An address's key among the recent ones: a dotted quad reads the same reversed or
+    not, so the form is part of it."""
+    return written if form in (DOTTED, TEXTUAL) else f"{form} {written}"
+
+
+def _address_value(form: str, written: str) -> int:
+    """The address an occurrence writes, as an integer: 32 bits for the IPv4 forms (a
+    reverse-DNS name's octets put back in order), 128 for the others. Raises ValueError or
+    IndexError for text that is no address."""
+    separator = _IPV4_SEPARATORS.get(form)
+    if separator is not None:
+        octets = [int(part) for part in written.split(separator)]
+        if form == REVERSE:
+            octets.reverse()
+        return (octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]
+    if form == NIBBLES:
+        return int(written[::-1].replace(".", ""), 16)
+    return int(ipaddress.IPv6Address(written))
+
+
 # A text with this many addresses has those not recently seen anonymised in batches.
 _PREFETCH_FROM = 16
 
@@ -204,44 +225,27 @@ class IpMasker:
         """Have Crypto-PAn anonymise the addresses of a text not recently seen in a few
         batches (see `CryptoPAn.prefetch`); `_transform` then finds them in its cache."""
         assert self._pan is not None
-        recent = self._recent
         inputs = []
         for start, end, form in spans:
             written = text[start:end]
-            entry = written if form in (DOTTED, TEXTUAL) else f"{form} {written}"
-            if entry not in recent:
-                found = self._pan_input(form, written)
-                if found is not None:
-                    inputs.append(found)
+            if _entry(form, written) not in self._recent:
+                try:
+                    value = _address_value(form, written)
+                except (ValueError, IndexError):
+                    continue  # not an address: `_transform` decides
+                if form in _IPV4_SEPARATORS:
+                    inputs.append((value, 32))
+                elif value >> 32 == 0xFFFF:  # IPv4-mapped: `_ipv6` masks it as IPv4
+                    inputs.append((value & _IPV4_FULL, 32))
+                else:
+                    inputs.append((value, 128))
         self._pan.prefetch(inputs)
-
-    def _pan_input(self, form: str, written: str) -> tuple[int, int] | None:
-        """What `_transform` will give Crypto-PAn for an address, as (value, bits); None
-        when it is not one (`_transform` then decides)."""
-        try:
-            separator = _IPV4_SEPARATORS.get(form)
-            if separator is not None:
-                octets = [int(part) for part in written.split(separator)]
-                return (octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3], 32
-            if form == NIBBLES:
-                value = int(written[::-1].replace(".", ""), 16)
-            else:
-                address = ipaddress.IPv6Address(written)
-                if address.ipv4_mapped is not None:
-                    return int(address.ipv4_mapped), 32
-                value = int(address)
-        except (ValueError, IndexError):
-            return None
-        if value >> 32 == 0xFFFF:
-            return value & _IPV4_FULL, 32
-        return value, 128
 
     def _replace(self, text: str, start: int, end: int, form: str, merged: int) -> str:
         if self.mode == "fixed" or merged > 1:
             return self.replacement
         written = text[start:end]
-        # A dotted quad reads the same reversed or not, so the form is part of the entry.
-        entry = written if form in (DOTTED, TEXTUAL) else f"{form} {written}"
+        entry = _entry(form, written)
         recent = self._recent
         known = recent.get(entry)
         if known is not None:
@@ -253,23 +257,19 @@ class IpMasker:
         return known
 
     def _transform(self, form: str, written: str) -> str:
+        value = _address_value(form, written)
         separator = _IPV4_SEPARATORS.get(form)
         if separator is not None:
-            octets = [int(part) for part in written.split(separator)]
-            if form == REVERSE:
-                octets.reverse()
-            value = self._ipv4((octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3])
-            result = [str(value >> shift & 0xFF) for shift in (24, 16, 8, 0)]
+            masked = self._ipv4(value)
+            result = [str(masked >> shift & 0xFF) for shift in (24, 16, 8, 0)]
             if form == REVERSE:
                 result.reverse()
             return separator.join(result)
         if form == NIBBLES:
-            value = self._ipv6(int(written[::-1].replace(".", ""), 16))
-            return ".".join(reversed(f"{value:032x}"))
-        address = ipaddress.IPv6Address(written)
-        if address.ipv4_mapped is not None:  # written back in mixed notation
-            return f"::ffff:{ipaddress.IPv4Address(self._ipv4(int(address.ipv4_mapped)))}"
-        return ipaddress.IPv6Address(self._ipv6(int(address))).compressed
+            return ".".join(reversed(f"{self._ipv6(value):032x}"))
+        if value >> 32 == 0xFFFF:  # IPv4-mapped: written back in mixed notation
+            return f"::ffff:{ipaddress.IPv4Address(self._ipv4(value & _IPV4_FULL))}"
+        return ipaddress.IPv6Address(self._ipv6(value)).compressed
 
     def _ipv4(self, value: int) -> int:
         if self._pan is not None:

@@ -70,6 +70,14 @@ class _Layout:
         self.fill = fill
         self.nbytes = bits * _BLOCK_BYTES
 
+    def blocks(self, value: int) -> bytes:
+        """All AES input blocks of the address `value`, in order."""
+        return (((value * self.replicate) & self.keep) | self.fill).to_bytes(self.nbytes, "big")
+
+
+def _cache_key(value: int, bits: int) -> int:
+    return value if bits == 32 else value | _V6_TAG
+
 
 class CryptoPAn:
     """Prefix-preserving, keyed, bijective pseudonymisation of IPv4 and IPv6 addresses."""
@@ -107,14 +115,15 @@ class CryptoPAn:
             raise TypeError("value must be an int")
         if not 0 <= value < 1 << bits:
             raise ValueError(f"value out of range for a {bits}-bit address")
-        cache_key = value if bits == 32 else value | _V6_TAG
+        cache_key = _cache_key(value, bits)
         cached = self._cache.get(cache_key)
         if cached is not None:
             return cached
-        blocks = ((value * layout.replicate) & layout.keep) | layout.fill
-        encrypted = self._encrypt(blocks.to_bytes(layout.nbytes, "big"))
-        flips = int(encrypted[::_BLOCK_BYTES].translate(_MSB_TABLE), 2)
-        result = value ^ flips
+        return self._remember(cache_key, value, self._encrypt(layout.blocks(value)))
+
+    def _remember(self, cache_key: int, value: int, encrypted: bytes) -> int:
+        """The anonymised `value` from its encrypted blocks, kept in the cache."""
+        result = value ^ int(encrypted[::_BLOCK_BYTES].translate(_MSB_TABLE), 2)
         cache = self._cache
         if len(cache) >= _CACHE_MAX:
             cache.clear()
@@ -131,35 +140,25 @@ class CryptoPAn:
         the sanitizing thread on a text of thousands of addresses. Fewer, longer calls leave
         it room (and save the per-call cost).
         """
-        cache = self._cache
         misses = list(
             dict.fromkeys(
                 (value, bits)
                 for value, bits in addresses
                 if bits in self._layouts
                 and 0 <= value < 1 << bits
-                and (value if bits == 32 else value | _V6_TAG) not in cache
+                and _cache_key(value, bits) not in self._cache
             )
         )
         for start in range(0, len(misses), _PREFETCH_CHUNK):
             chunk = misses[start : start + _PREFETCH_CHUNK]
-            data = b"".join(
-                (((value * layout.replicate) & layout.keep) | layout.fill).to_bytes(
-                    layout.nbytes, "big"
-                )
-                for value, bits in chunk
-                for layout in (self._layouts[bits],)
+            encrypted = self._encrypt(
+                b"".join(self._layouts[bits].blocks(value) for value, bits in chunk)
             )
-            encrypted = self._encrypt(data)
             offset = 0
             for value, bits in chunk:
                 size = self._layouts[bits].nbytes
-                part = encrypted[offset : offset + size]
+                self._remember(_cache_key(value, bits), value, encrypted[offset : offset + size])
                 offset += size
-                flips = int(part[::_BLOCK_BYTES].translate(_MSB_TABLE), 2)
-                if len(cache) >= _CACHE_MAX:
-                    cache.clear()
-                cache[value if bits == 32 else value | _V6_TAG] = value ^ flips
 
     @overload
     def anonymize(self, address: ipaddress.IPv4Address) -> ipaddress.IPv4Address: ...
