@@ -39,14 +39,13 @@ from sanitizer.proxy.spool.operations import (
     SpooledAlert,
 )
 from sanitizer.proxy.spool.pgschema import READ_STATS, connect, migrate
-from sanitizer.proxy.spool.writes import QueuedWrites
+from sanitizer.proxy.spool.writes import QueuedWrites, check_room, not_running
 
 __all__ = ["DEFAULT_LEASE", "PostgresSpool"]
 
 log = logging.getLogger("sanitizer.spool")
 
 DEFAULT_LEASE = 60.0
-FULL_RETRY_AFTER = 5
 BROKEN_RETRY_AFTER = 30
 PROBE_INTERVAL = 2.0
 
@@ -210,17 +209,12 @@ class PostgresSpool(QueuedWrites):
 
     def _reserve(self, size: int) -> None:
         self._check_running()
-        queued = self._queued_bytes + self._reserved
-        if queued + size > self.max_bytes:
-            raise Unavailable(
-                f"the spool is full ({queued} of {self.max_bytes} bytes queued); retry later",
-                retry_after=FULL_RETRY_AFTER,
-            )
+        check_room(self._queued_bytes + self._reserved, size, self.max_bytes)
         self._reserved += size
 
     def _check_running(self) -> None:
         if self._closed or not self._running or self._tasks[0].done():
-            raise Unavailable("the spool is not running; retry later", retry_after=FULL_RETRY_AFTER)
+            raise not_running()
 
     def _submit(self, op: Op) -> asyncio.Future[None]:
         self._check_running()

@@ -30,13 +30,12 @@ from sanitizer.proxy.spool.ownership import (
     take_owner_lock,
 )
 from sanitizer.proxy.spool.schema import DB_NAME, READ_STATS, RECOUNT, SCHEMA, connect, rollback
-from sanitizer.proxy.spool.writes import QueuedWrites
+from sanitizer.proxy.spool.writes import FULL_RETRY_AFTER, QueuedWrites, check_room, not_running
 
 __all__ = ["BROKEN_RETRY_AFTER", "FULL_RETRY_AFTER", "PROBE_INTERVAL", "Spool"]
 
 log = logging.getLogger("sanitizer.spool")
 
-FULL_RETRY_AFTER = 5
 BROKEN_RETRY_AFTER = 30
 PROBE_INTERVAL = 2.0
 _STOP = object()
@@ -162,17 +161,12 @@ class Spool(QueuedWrites):
         full) when they do not fit under `max_bytes`."""
         self._check_running()
         with self._counter_lock:
-            queued = self._queued_bytes + self._reserved
-            if queued + size > self.max_bytes:
-                raise Unavailable(
-                    f"the spool is full ({queued} of {self.max_bytes} bytes queued); retry later",
-                    retry_after=FULL_RETRY_AFTER,
-                )
+            check_room(self._queued_bytes + self._reserved, size, self.max_bytes)
             self._reserved += size
 
     def _check_running(self) -> None:
         if self._closed or self._thread is None or not self._thread.is_alive():
-            raise Unavailable("the spool is not running; retry later", retry_after=FULL_RETRY_AFTER)
+            raise not_running()
 
     def _submit(self, op: Op) -> asyncio.Future[None]:
         """Hand one write to the writer thread; the future resolves after its commit."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 
+from sanitizer.errors import Unavailable
 from sanitizer.proxy.spool.operations import (
     TEXT_LIMIT,
     Append,
@@ -21,6 +22,21 @@ from sanitizer.proxy.spool.operations import (
     Retry,
     new_id,
 )
+
+FULL_RETRY_AFTER = 5  # seconds a sender is asked to wait when the spool is full or stopped
+
+
+def check_room(queued: int, size: int, max_bytes: int) -> None:
+    """`Unavailable` (spool full) when `size` more bytes do not fit beside `queued` ones."""
+    if queued + size > max_bytes:
+        raise Unavailable(
+            f"the spool is full ({queued} of {max_bytes} bytes queued); retry later",
+            retry_after=FULL_RETRY_AFTER,
+        )
+
+
+def not_running() -> Unavailable:
+    return Unavailable("the spool is not running; retry later", retry_after=FULL_RETRY_AFTER)
 
 
 class QueuedWrites:
