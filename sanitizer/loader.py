@@ -6,6 +6,8 @@ references from the environment or files, then hands everything to the pure comp
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -68,9 +70,10 @@ def policy_from_text(
         keys: dict[str, Key] = {
             name: load_key(name, ref, environ=environ) for name, ref in spec.keys.items()
         }
-        return compile_policy(spec, keys, ACTIONS)
+        policy = compile_policy(spec, keys, ACTIONS)
     except PolicyError as exc:
         raise exc.located(source=source) from None
+    return dataclasses.replace(policy, digest=hashlib.sha256(text.encode("utf-8")).hexdigest())
 
 
 def load_policy(path: str | Path, *, environ: Mapping[str, str] | None = None) -> Policy:

@@ -232,6 +232,8 @@ class Policy:
     guard_clean_keys: frozenset[str]
     # `split:`: a body holds a list of alerts, each sanitized on its own (None: one alert).
     split: Split | None = None
+    # SHA-256 of the policy's text (hex): names the exact policy a route runs (metrics, console).
+    digest: str = ""
     # Audit texts of recent paths, a memo (see `Memo`): alerts of one kind repeat their keys.
     _path_texts: Memo[Path, str] = field(
         default_factory=lambda: Memo(_PATH_TEXT_CACHE), init=False, repr=False, compare=False
