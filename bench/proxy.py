@@ -175,6 +175,34 @@ def verdict(value: float, goal: float) -> str:
     return "met" if value >= goal else "NOT met"
 
 
+def cpu_per_alert(scenario: Scenario) -> float:
+    """CPU seconds the scenario's process tree spent per answered alert, in its best round."""
+    best = scenario.best
+    return best.app_cpu / best.result.ok if best.result.ok else 0.0
+
+
+def explain_misses(bare: Scenario, empty: Scenario, nagios: Scenario) -> None:
+    """Where a goal is missed, the measured reason: what the policy costs per alert against
+    what the goal allows, and what the whole proxy costs against the bare app. Both proxies
+    are CPU-bound here, so a rate is about (cores used) / (CPU per alert)."""
+    empty_cpu, nagios_cpu = cpu_per_alert(empty), cpu_per_alert(nagios)
+    policy_cpu = nagios_cpu - empty_cpu
+    allowed = empty_cpu * (1 / GOAL_NAGIOS_EMPTY - 1)
+    print(
+        f"\nwhy: the nagios policy costs {policy_cpu * 1e6:,.0f} µs of CPU per alert on top "
+        f"of the empty-policy proxy's {empty_cpu * 1e6:,.0f} µs; nagios/empty >= "
+        f"{GOAL_NAGIOS_EMPTY} allows at most {allowed * 1e6:,.0f} µs"
+    )
+    wanted = GOAL_NAGIOS_BARE * bare.best.result.ok_per_second
+    cores = wanted * nagios_cpu
+    print(
+        f"     nagios/bare >= {GOAL_NAGIOS_BARE} needs {wanted:,.0f} alerts/s: at "
+        f"{nagios_cpu * 1e6:,.0f} µs per alert that is {cores:.2f} cores of CPU "
+        f"({os.cpu_count()} on this machine, shared with the load generator and the sink); "
+        f"the bare app spends {cpu_per_alert(bare) * 1e6:,.0f} µs per request"
+    )
+
+
 def slope(points: list[tuple[float, float]]) -> tuple[float, float]:
     """Least-squares slope of (t, y) and its standard error."""
     n = len(points)
@@ -326,6 +354,8 @@ def main() -> None:
                 f"{verdict(to_bare, GOAL_NAGIOS_BARE)}"
             )
             print(f"empty/bare   {empty_rate / bare_rate if bare_rate else 0.0:.2f}")
+            if to_empty < GOAL_NAGIOS_EMPTY or to_bare < GOAL_NAGIOS_BARE:
+                explain_misses(*scenarios)
             if args.keep_up_seconds:
                 keep_up(scenarios[2], load, args.keep_up_seconds)
     finally:
