@@ -5,7 +5,7 @@ Run: .venv/bin/python bench/engine.py [--seconds 3] [--policy rules/nagios.yaml]
 Prints, from one run, µs per alert for the whole `Policy.apply` (copy, rules, audit, guard)
 next to a stdlib ``json.loads`` + ``json.dumps`` round trip of the same alert, and their
 ratio: the machine's speed cancels out of the ratio, so it can be compared across runs on
-shared, noisy machines. Each figure is the best of several rounds, the two timed in turn.
+shared, noisy machines. Each figure is the best of many short rounds, the two timed in turn.
 
 Goal (issue 9): the engine at most 4x the round trip, with every detector of the shipped
 policy on.
@@ -123,25 +123,26 @@ def nagios_alert(*, secrets: bool = True) -> dict[str, object]:
 
 
 def best_µs_pair(
-    first: Callable[[], object], second: Callable[[], object], seconds: float, rounds: int = 7
+    first: Callable[[], object], second: Callable[[], object], seconds: float, batch: int = 10
 ) -> tuple[float, float]:
-    """The best of `rounds` timings of each of two calls, in µs per call, taken in turn so a
-    busy moment of a shared machine slows both alike and their ratio holds."""
+    """The best of many short timings of each of two calls, in µs per call, taken in turn.
+
+    Rounds are short (`batch` calls) and many: on a shared machine most rounds are slowed
+    by other work, and the best of many short ones is the likeliest to have run alone; taken
+    in turn, a busy moment slows both alike and their ratio holds."""
     for _ in range(50):
         first()
         second()
-    per_round = max(seconds / rounds / 2, 0.05)
     best = [float("inf"), float("inf")]
-    for _ in range(rounds):
+    deadline = time.perf_counter() + seconds
+    rounds = 0
+    while rounds < 20 or time.perf_counter() < deadline:
         for which, work in enumerate((first, second)):
-            count = 0
             start = time.perf_counter()
-            deadline = start + per_round
-            while time.perf_counter() < deadline:
-                for _ in range(20):
-                    work()
-                count += 20
-            best[which] = min(best[which], (time.perf_counter() - start) / count)
+            for _ in range(batch):
+                work()
+            best[which] = min(best[which], (time.perf_counter() - start) / batch)
+        rounds += 1
     return best[0] * 1e6, best[1] * 1e6
 
 

@@ -66,12 +66,19 @@ class RewriteStrings:
                 skip_keys=self.skip_keys,
             )
         for place in places:
-            value = get_at(doc, place)
+            top = type(doc) is dict  # (a rule selecting the root `@` may replace `doc`)
+            if top and len(place) == 1 and place[0] in doc:
+                value = doc[place[0]]  # what `get_at` gives for a top-level key, quicker
+            else:
+                value = get_at(doc, place)
             if type(value) is str:  # the common case, without a walk
                 new, count = self.fn(value)
                 if count:
                     report(place, count)
-                    doc = set_at(doc, place, new)
+                    if top and len(place) == 1:
+                        doc[place[0]] = new
+                    else:
+                        doc = set_at(doc, place, new)
                 continue
             new = rewrite_strings(
                 value,

@@ -66,7 +66,18 @@ class Expect:
 
     def __call__(self, doc: Any, places: list[Path] | None, report: Report) -> Any:
         assert places is not None
-        wrong = [place for place in places if not self.fits(get_at(doc, place))]
+        fits = self.fits
+        if type(doc) is dict:
+            # A top-level key the locator found is in the document: read it directly.
+            wrong = [
+                place
+                for place in places
+                if not fits(
+                    doc[place[0]] if len(place) == 1 and place[0] in doc else get_at(doc, place)
+                )
+            ]
+        else:
+            wrong = [place for place in places if not fits(get_at(doc, place))]
         if not wrong:
             return doc
         if self.refuse:

@@ -25,6 +25,7 @@ from sanitizer.policy.selectors import compile_selector
 from sanitizer.policy.tree import Path, copy_json, delete_at, get_at, keep_only, prune, set_at
 
 _JSON_SCALARS = (str, int, float, bool, type(None))
+_ABSENT: Any = object()
 
 
 def _json_value(options: Options, name: str, default: Any) -> Any:
@@ -55,10 +56,22 @@ def _single_select(rule: RuleSpec, options: Options) -> Path:
     return _static_path(options, rule.select[0], "select")
 
 
+def _top_level(places: list[Path]) -> bool:
+    """Whether every place is one object key at the top (`HOSTNAME`): most rules' places."""
+    return all(len(place) == 1 and type(place[0]) is str for place in places)
+
+
 @dataclass(frozen=True)
 class Drop:
     def __call__(self, doc: Any, places: list[Path] | None, report: Report) -> Any:
         assert places is not None
+        if type(doc) is dict and _top_level(places):
+            # What `delete_at` does for top-level keys: each removed once, in order.
+            for place in dict.fromkeys(places):
+                if place[0] in doc:
+                    del doc[place[0]]
+                    report(place, 1)
+            return doc
         doc, removed = delete_at(doc, places)
         for place in removed:
             report(place, 1)
@@ -119,11 +132,17 @@ class SetValue:
             new = self.expr(doc)
             if new is None:
                 return doc
-            new = copy_json(new)
-        before = get_at(doc, self.path, None)
-        doc = set_at(doc, self.path, new, create=True)
+            if type(new) is not str:  # a string needs no copy (most expressions make one)
+                new = copy_json(new)
+        path = self.path
+        if len(path) == 1 and type(doc) is dict and type(path[0]) is str:
+            before = doc.get(path[0])  # what `get_at` and `set_at` do for one top-level key
+            doc[path[0]] = new
+        else:
+            before = get_at(doc, path, None)
+            doc = set_at(doc, path, new, create=True)
         if before != new:
-            report(self.path, 1)
+            report(path, 1)
         return doc
 
     def footprint(self) -> Footprint:
@@ -139,9 +158,11 @@ class Rename:
     target: Path
 
     def __call__(self, doc: Any, places: list[Path] | None, report: Report) -> Any:
-        marker = object()
-        value = get_at(doc, self.source, marker)
-        if value is marker:
+        source = self.source
+        if len(source) == 1 and type(doc) is dict and source[0] not in doc:
+            return doc  # the common case (a sender that spells the name the other way)
+        value = get_at(doc, source, _ABSENT)
+        if value is _ABSENT:
             return doc
         doc = delete_at(doc, [self.source])[0]
         doc = set_at(doc, self.target, value, create=True)

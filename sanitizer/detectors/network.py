@@ -150,10 +150,21 @@ _VERSION_TAILS = frozenset(
 )
 
 
+# A quad after separators is a version only if a version word, "to" or "from" ends there.
+_VERSION_ENDINGS = frozenset(word[-2:] for word in (*VERSION_WORDS, "to", "from"))
+
+
 def _is_version(text: str, start: int) -> bool:
     """Whether the quad at `start` follows a version marker."""
     if not start or (text[start - 1] not in "vV" and text[start - 2 : start] not in _VERSION_TAILS):
         return False
+    if text[start - 1] not in "vV":
+        # One or two separators, then a word's last two letters (checked exactly for ASCII;
+        # other letters may match a word's case-blindly, so the expression decides).
+        word_end = start - 2 if text[start - 2] in " :=" else start - 1
+        ending = text[max(0, word_end - 2) : word_end]
+        if ending.isascii() and ending.lower() not in _VERSION_ENDINGS:
+            return False
     before = text[max(0, start - _VERSION_LOOKBACK) : start][::-1]
     return _VERSION_BEFORE_REVERSED.match(before) is not None
 

@@ -63,6 +63,8 @@ class KeyLocator:
 
     def find(self, doc: Any) -> list[Path]:
         # The engine works on its own copy, made of plain dicts and lists only.
+        if type(doc) is dict and _CONTAINERS.isdisjoint(map(type, doc.values())):
+            return [(key,) for key in self._matching(doc)]  # a flat alert, the common case
         found: list[Path] = []
         stack: list[tuple[Any, Path]] = [(doc, ())]
         while stack:
@@ -116,6 +118,8 @@ class Locator:
             return [place for place in fields if place[0] in doc]
         if self.keys is None and len(self.selectors) == 1:
             return self.selectors[0].find(doc)
+        if not self.selectors and self.keys is not None:
+            return self.keys.find(doc)  # no duplicates, none under another: nothing to prune
         places: list[Path] = []
         for selector in self.selectors:
             places.extend(selector.find(doc))
@@ -218,6 +222,9 @@ def _distinct_texts(doc: Any) -> dict[str, None]:
     return texts
 
 
+_Step = tuple[str, str, Callable[[Any], Any] | None, Callable[[Any], list[Path]] | None, Effect]
+
+
 @dataclass(frozen=True)
 class Policy:
     """A compiled policy: immutable, safe to share between threads and requests."""
@@ -238,6 +245,22 @@ class Policy:
     _path_texts: Memo[Path, str] = field(
         default_factory=lambda: Memo(_PATH_TEXT_CACHE), init=False, repr=False, compare=False
     )
+    # Per rule, what `apply` reads of it, unpacked once: id, action, its condition, its
+    # locator's `find` and its effect.
+    _steps: tuple[_Step, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        steps = tuple(
+            (
+                rule.id,
+                rule.action,
+                rule.when,
+                None if rule.locator is None else rule.locator.find,
+                rule.effect,
+            )
+            for rule in self.rules
+        )
+        object.__setattr__(self, "_steps", steps)
 
     def __repr__(self) -> str:
         return f"Policy(name={self.name!r}, rules={len(self.rules)})"
@@ -270,21 +293,20 @@ class Policy:
         texts = self._path_texts.entries
         remember = self._path_texts.remember
         shown = self.shown_keys
-        rule: CompiledRule  # the rule being applied: `report` reads it when called
+        rule_id = action = ""  # the rule being applied: `report` reads them when called
 
         def report(path: Path, count: int) -> None:
             text = texts.get(path)
             if text is None:
                 text = remember(path, format_path(path, shown))
-            entry = (rule.id, rule.action, text)
+            entry = (rule_id, action, text)
             counts[entry] = counts.get(entry, 0) + count
 
-        for rule in self.rules:
+        for rule_id, action, when, find, effect in self._steps:
             failure = None
             try:
-                if rule.when is None or truthy(rule.when(work)):
-                    places = None if rule.locator is None else rule.locator.find(work)
-                    work = rule.effect(work, places, report)
+                if when is None or truthy(when(work)):
+                    work = effect(work, None if find is None else find(work), report)
             except Refusal:
                 raise
             except SanitizerError as exc:
@@ -293,9 +315,9 @@ class Policy:
                 failure = f"{type(exc).__name__} while applying it"
             if failure is not None:
                 raise RuleFailed(
-                    f"rule {rule.id!r} ({rule.action}) failed on this alert: {failure}; "
+                    f"rule {rule_id!r} ({action}) failed on this alert: {failure}; "
                     "the alert was not forwarded",
-                    rule=rule.id,
+                    rule=rule_id,
                 )
         if self.guard is not None:
             self._check_guard(work)

@@ -132,6 +132,12 @@ def native(node: Node, *, functions: bool = False) -> Evaluate | None:
         return fields
     if kind == "comparator" and node["value"] in ("eq", "ne"):
         left, right = parts
+        constant = children[1]["value"] if children[1]["type"] == "literal" else None
+        if isinstance(constant, str):
+            # `state == 'CRITICAL'`: jmespath's equality with a string is Python's.
+            if node["value"] == "eq":
+                return lambda element: left(element) == constant
+            return lambda element: left(element) != constant
         if node["value"] == "eq":
             return lambda element: _equals(left(element), right(element))
         return lambda element: not _equals(left(element), right(element))

@@ -192,10 +192,13 @@ def _national_phones(text: str) -> list[Span]:
 
 # A UUID's middle groups can read as a dialled number (…-0045-4619-8176-…): never a phone.
 _UUID_RE = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+# What every UUID holds, opening with a literal: the search for it skips ahead to each "-",
+# where `_UUID_RE` is tried at every position (measured 0.5 against 7 µs, 470 characters).
+_UUID_HINT = re.compile(r"-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-")
 
 
 def _outside_uuids(text: str, spans: list[Span]) -> list[Span]:
-    if not spans or "-" not in text:
+    if not spans or "-" not in text or not _UUID_HINT.search(text):
         return spans
     uuids = [match.span() for match in _UUID_RE.finditer(text)]
     if not uuids:
