@@ -15,6 +15,7 @@
     ├── KeyCollision               two keys of one object became equal after a rewrite
     ├── TokenError                 a token cannot be revealed (one opaque reason)
     ├── AuthError                  missing or wrong inbound credential (401)
+    ├── CsrfRefused                a console request by cookie without its CSRF token (403)
     ├── NotFound                   unknown route or path (404)
     ├── SendError                  `sanitizer send` could not hand the alert over
     ├── Unavailable                the spool is full or unwritable: retry later (503)
@@ -170,6 +171,14 @@ class TokenError(SanitizerError):
 class AuthError(SanitizerError):
     status = 401
     code = "unauthorized"
+
+
+class CsrfRefused(SanitizerError):
+    """A cookie-authenticated console request that changes state came without its session's
+    CSRF token: the page sends it in `X-CSRF-Token`, a forged cross-site request cannot."""
+
+    status = 403
+    code = "csrf"
 
 
 class NotFound(SanitizerError):

@@ -13,7 +13,8 @@ next N requests get (all of them when `count` is absent; then back to "ok"):
     fail503   503 with Retry-After when `retry_after` is given
     429       429 with Retry-After: `retry_after` (default 2)
     404       404
-    status    any `status` code
+    status    any `status` code; with `"echo": true` a JSON body that repeats the request
+              (path, authorization header, body), as a careless receiver's error might
     stall     no answer until the client gives up (or `stall` seconds, default 60)
     reset     the connection is reset without an answer
     ratelimit 202 within `per_second` (burst `burst`, default one second's worth) per routing
@@ -198,6 +199,16 @@ def make_app(record: Path) -> Any:
             )
         if mode == "404":
             return JSONResponse({"error": "not found"}, 404)
+        if mode == "status" and options.get("echo"):
+            echoed = {
+                "message": "Invalid event: check the fields",
+                "received": {
+                    "path": path,
+                    "authorization": request.headers.get("authorization"),
+                    "body": body.decode("utf-8", "replace"),
+                },
+            }
+            return JSONResponse(echoed, int(options.get("status", 400)))
         if mode == "status":
             return Response(b"", int(options.get("status", 500)))
         if mode == "stall":
@@ -275,6 +286,7 @@ class StandIn:
         stall: float | None = None,
         per_second: float | None = None,
         burst: int | None = None,
+        echo: bool | None = None,
     ) -> None:
         """What the next `count` requests (all when None) get; see the module docstring."""
         payload: dict[str, Any] = {"mode": mode}
@@ -285,6 +297,7 @@ class StandIn:
             ("stall", stall),
             ("per_second", per_second),
             ("burst", burst),
+            ("echo", echo),
         ):
             if value is not None:
                 payload[name] = value

@@ -16,6 +16,7 @@ def test_the_exported_names_are_exactly_these():
         "BodyTimeout",
         "BodyTooLarge",
         "ConfigError",
+        "CsrfRefused",
         "GuardHit",
         "InputError",
         "KeyCollision",

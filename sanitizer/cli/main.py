@@ -10,7 +10,9 @@ from collections.abc import Callable, Sequence
 from sanitizer import __version__, jsonio
 from sanitizer.cli.authoring import cmd_apply, cmd_check, cmd_keygen, cmd_reveal, cmd_test
 from sanitizer.cli.exits import EXIT_OK, EXIT_USAGE, fail
-from sanitizer.cli.running import cmd_demo, cmd_send, cmd_serve, cmd_spool
+from sanitizer.cli.running import cmd_demo, cmd_send, cmd_serve
+from sanitizer.cli.spool import cmd_spool
+from sanitizer.cli.tap import DEFAULT_TOKEN_ENV, cmd_tap
 from sanitizer.detectors import DETECTORS
 from sanitizer.errors import SanitizerError
 from sanitizer.outbox import DEFAULT_MAX_BYTES as DEFAULT_OUTBOX_BYTES
@@ -243,27 +245,124 @@ def build_parser() -> argparse.ArgumentParser:
         help="past this size the outbox takes no more alerts and send exits 1 (64 MiB)",
     )
 
+    _spool_commands(sub)
+    _tap_command(sub)
+    return parser
+
+
+def _spool_commands(sub: argparse._SubParsersAction) -> None:
     spool = _command(
         sub,
         "spool",
         cmd_spool,
         "Inspect and manage the spool's dead letters (alerts an upstream refused for good, "
-        "or that grew older than max_age). Bodies are never printed.",
+        "or that grew older than max_age), whether the proxy runs or not. Bodies are never "
+        "printed; the reason holds the upstream's status and its own error text, scrubbed.",
         "  sanitizer spool list --config /etc/sanitizer/config.yaml\n"
-        "  sanitizer spool retry --config /etc/sanitizer/config.yaml --id 0f3c...\n"
-        "  sanitizer spool purge --spool /var/lib/sanitizer/spool",
+        "  sanitizer spool retry --config /etc/sanitizer/config.yaml --id 0194c2...\n"
+        "  sanitizer spool purge --spool /var/lib/sanitizer/spool --all",
     )
-    spool.add_argument("action", choices=["list", "retry", "purge"])
-    where = spool.add_mutually_exclusive_group()
-    where.add_argument(
+    where = argparse.ArgumentParser(add_help=False)
+    place = where.add_mutually_exclusive_group()
+    place.add_argument(
         "--config",
         metavar="FILE",
         help="take the spool (its path, or its database) from this config",
     )
-    where.add_argument("--spool", metavar="DIR", help="the spool directory")
-    spool.add_argument("--id", dest="ids", action="append", help="one alert id (repeatable)")
-    spool.add_argument("--limit", type=int, default=100, help="rows to list (100)")
-    return parser
+    place.add_argument(
+        "--spool", metavar="DIR", help="the spool directory (default: the bundled default's)"
+    )
+    actions = spool.add_subparsers(title="actions", metavar="ACTION", dest="action")
+    actions.required = True
+
+    def action(name: str, summary: str, example: str) -> argparse.ArgumentParser:
+        return actions.add_parser(
+            name,
+            parents=[where],
+            help=summary,
+            description=summary,
+            epilog=f"example:\n{example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    listing = action(
+        "list",
+        "Print how many alerts are queued and dead, then the dead letters, oldest first: id, "
+        "route, when it died (UTC, and how long ago), attempts, size, when it was queued, and "
+        'the reason (e.g. \'HTTP 400: {"message": "..."}\'). --json prints one JSON '
+        "document instead (times as Unix seconds), for scripts.",
+        "  sanitizer spool list --config /etc/sanitizer/config.yaml\n"
+        "  sanitizer spool list --spool /var/lib/sanitizer/spool --json | jq -r "
+        "'.dead_letters[].id'",
+    )
+    listing.add_argument("--limit", type=int, default=100, help="dead letters to list (100)")
+    listing.add_argument(
+        "--json",
+        action="store_true",
+        help='print {"queued", "dead_count", "dead_letters": [{"id", "route", "created_at", '
+        '"dead_at", "attempts", "reason", "size"}]}',
+    )
+    retry = action(
+        "retry",
+        "Queue dead letters again (attempts from 0, due now): those named by --id, or every "
+        "one. An id that is not a dead letter: nothing is queued, exit 1. A running proxy "
+        "delivers them at once.",
+        "  sanitizer spool retry --config /etc/sanitizer/config.yaml --id 0194c2...\n"
+        "  sanitizer spool retry --config /etc/sanitizer/config.yaml      # all of them",
+    )
+    retry.add_argument(
+        "--id", dest="ids", metavar="ID", action="append", help="one alert id (repeatable)"
+    )
+    retry.add_argument("--all", action="store_true", help="every dead letter (the default)")
+    purge = action(
+        "purge",
+        "Delete dead letters for good: those named by --id, or --all. Says how many first, "
+        "then asks on a terminal; anywhere else (a script, a pipe) it needs --yes, else it "
+        "purges nothing and exits 2. An id that is not a dead letter: nothing purged, exit 1.",
+        "  sanitizer spool purge --config /etc/sanitizer/config.yaml --id 0194c2...\n"
+        "  sanitizer spool purge --spool /var/lib/sanitizer/spool --all --yes",
+    )
+    chosen = purge.add_mutually_exclusive_group()
+    chosen.add_argument(
+        "--id", dest="ids", metavar="ID", action="append", help="one alert id (repeatable)"
+    )
+    chosen.add_argument("--all", action="store_true", help="every dead letter")
+    purge.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+
+def _tap_command(sub: argparse._SubParsersAction) -> None:
+    tap = _command(
+        sub,
+        "tap",
+        cmd_tap,
+        "Print sanitized alerts as the proxy queues them, from its console's live tap "
+        "(GET /api/tap on the admin listener): one JSON line per alert on stdout "
+        '({"route", "id", "alert"}: what goes upstream, never the raw alert), the counts of '
+        "queued and refused alerts per route on stderr when they change. Only alerts queued "
+        "while it runs are shown. The admin token is read from an environment variable, never "
+        "from the command line. Ctrl-C stops it (exit 0); an unreachable console or a refused "
+        "token exits 1 with what to fix.",
+        "  export SANITIZER_ADMIN_TOKEN=$(cat /run/secrets/sanitizer-admin-token)\n"
+        "  sanitizer tap --admin http://127.0.0.1:8081\n"
+        "  sanitizer tap --admin http://127.0.0.1:8081 --route nagios | jq .alert\n"
+        "  sanitizer tap --admin https://sanitizer.internal:8081 --ca-bundle ca.pem --pretty",
+    )
+    tap.add_argument(
+        "--admin",
+        metavar="URL",
+        required=True,
+        help="the console's address: admin.listen of the proxy's config, e.g. "
+        "http://127.0.0.1:8081",
+    )
+    tap.add_argument("--route", metavar="NAME", help="only this route's alerts")
+    tap.add_argument(
+        "--token-env",
+        metavar="NAME",
+        default=DEFAULT_TOKEN_ENV,
+        help=f"environment variable holding the admin token (default {DEFAULT_TOKEN_ENV})",
+    )
+    tap.add_argument("--pretty", action="store_true", help="indent each alert")
+    tap.add_argument("--ca-bundle", metavar="FILE", help="CA bundle for an https console")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""Commands that run or feed the proxy: serve, spool, send, demo."""
+"""Commands that run or feed the proxy: serve, send, demo."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from sanitizer import jsonio
 from sanitizer.cli.exits import EXIT_OK, EXIT_REFUSED, fail
 from sanitizer.errors import SanitizerError
 
@@ -15,12 +14,14 @@ if TYPE_CHECKING:
 
 
 def _serve_settings(args: argparse.Namespace):
+    """The settings, the environment the bundled default's secrets come from, how to load the
+    settings again (SIGHUP) and, for the bundled default, what to tell its user."""
     from sanitizer.proxy.config import load_settings
     from sanitizer.proxy.defaults import default_settings, default_state_dir
 
     if args.config:
         settings = load_settings(args.config)
-        return settings, None, lambda: load_settings(args.config)
+        return settings, None, lambda: load_settings(args.config), None
     state = default_state_dir()
     settings, environ = default_settings(state, port=args.port or 8080)
     width = max(map(len, settings.routes), default=0)
@@ -28,7 +29,7 @@ def _serve_settings(args: argparse.Namespace):
         f"    {name:<{width}}  policy {route.policy_path}"
         for name, route in settings.routes.items()
     )
-    print(
+    banner = (
         "sanitizer: no --config given, running the bundled default:\n"
         f"{routes}\n"
         f"  inbound tokens in {state / 'tokens'}/<route>; send one\n"
@@ -37,10 +38,9 @@ def _serve_settings(args: argparse.Namespace):
         "    or as the routing_key of a PagerDuty event to /v2/enqueue (route pagerduty)\n"
         f"  sanitized alerts are captured to {state / 'captured.jsonl'}; nothing leaves "
         "this machine\n"
-        "  try `sanitizer demo`, or see `sanitizer serve --help` for a real upstream",
-        file=sys.stderr,
+        "  try `sanitizer demo`, or see `sanitizer serve --help` for a real upstream"
     )
-    return settings, environ, None
+    return settings, environ, None, banner
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -48,7 +48,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from sanitizer.proxy import logs
 
-    settings, environ, reload = _serve_settings(args)
+    settings, environ, reload, banner = _serve_settings(args)
     if args.host or args.port:
         settings = dataclasses.replace(
             settings, host=args.host or settings.host, port=args.port or settings.port
@@ -66,6 +66,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return EXIT_OK
     from sanitizer.proxy.server import Service, serve
 
+    if settings.spool_backend == "sqlite":
+        from sanitizer.proxy.spool.ownership import check_unowned
+
+        # One line and no "ready" when another proxy runs on this spool, rather than a
+        # failed startup in the log.
+        check_unowned(settings.spool_path)
+    if banner:
+        print(banner, file=sys.stderr)
     if settings.spool_backend == "postgres":
         from sanitizer.proxy.spool import open_admin
 
@@ -76,31 +84,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     serve(
         Service(settings, reload_settings=reload, environ=environ), loop=args.loop, http=args.http
     )
-    return EXIT_OK
-
-
-def cmd_spool(args: argparse.Namespace) -> int:
-    from sanitizer.proxy.spool import open_admin
-
-    if args.config:
-        from sanitizer.proxy.config import load_settings
-
-        settings = load_settings(args.config)
-        spool = open_admin(settings.spool_backend, path=settings.spool_path, dsn=settings.spool_dsn)
-    else:
-        from sanitizer.proxy.defaults import default_state_dir
-
-        directory = args.spool or default_state_dir() / "spool"
-        spool = open_admin("sqlite", path=directory, dsn=None)
-    if args.action == "list":
-        rows = spool.list_dead(limit=args.limit)
-        print(f"{spool.depth()} queued, {spool.dead_count()} dead letters")
-        for row in rows:
-            print(jsonio.dumps(row))
-    elif args.action == "retry":
-        print(f"{spool.retry_dead(args.ids or None)} dead letter(s) queued again")
-    else:
-        print(f"{spool.purge_dead(args.ids or None)} dead letter(s) purged")
     return EXIT_OK
 
 

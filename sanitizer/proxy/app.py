@@ -9,7 +9,7 @@ Ingress (one module each in `sanitizer.proxy.ingress`, all through `sanitizer.pr
        the credential, removed before the policy; PagerDuty's own answers
   POST /data/v2/alerts   BigPanda's alerts API; `Authorization: Bearer <credential>`, the
        body's `app_key` removed before the policy; 201 as BigPanda answers
-  GET  /healthz  /readyz  /metrics
+  GET  /healthz  /readyz  /metrics   (/readyz names the routes only to the admin token)
 
 Every error is a JSON body with the status the error carries (`sanitizer.errors`), and
 nothing is queued: `{"error": code, "message": ...}`, or PagerDuty's `{"status", "message",
@@ -21,13 +21,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sanitizer.console.auth import bearer as bearer_credential
+from sanitizer.console.auth import token_matches
 from sanitizer.errors import NotFound
 from sanitizer.proxy.ingress import bearer, bigpanda, pagerduty, victorops
 from sanitizer.proxy.ingress.answers import error_response
@@ -35,6 +37,9 @@ from sanitizer.proxy.metrics import Metrics
 from sanitizer.proxy.runtime import Runtime
 from sanitizer.proxy.spool import SpoolBackend
 from sanitizer.proxy.upstreams import RefusalNotices
+
+if TYPE_CHECKING:
+    from sanitizer.console.tap import TapHub
 
 
 @dataclass
@@ -46,6 +51,7 @@ class Proxy:
     metrics: Metrics
     wake_delivery: Callable[[], None]
     notices: RefusalNotices | None = None
+    tap: TapHub | None = None  # the console's live tap, when the console is on
 
     def build_app(self, lifespan: Any = None) -> Starlette:
         return Starlette(
@@ -75,10 +81,17 @@ class Proxy:
         return JSONResponse({"status": "alive"})
 
     async def readyz(self, request: Request) -> Response:
+        """Ready or not (200/503); route names only for a request with the admin token as
+        Bearer, the count of routes for anyone."""
         writable = self.spool.writable()
-        ready = bool(self.runtime.routes) and writable
+        routes = self.runtime.routes
+        ready = bool(routes) and writable
         self.metrics.ready.set(1 if ready else 0)
-        body = {"ready": ready, "routes": sorted(self.runtime.routes), "spool_writable": writable}
+        body: dict[str, Any] = {"ready": ready, "route_count": len(routes)}
+        admin = self.runtime.settings.admin
+        if admin is not None and token_matches(bearer_credential(request), admin.token):
+            body["routes"] = sorted(routes)
+        body["spool_writable"] = writable
         return JSONResponse(body, status_code=200 if ready else 503)
 
     async def metrics_endpoint(self, request: Request) -> Response:

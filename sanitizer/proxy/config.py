@@ -10,9 +10,13 @@ routes:
   nagios:
     credentials: [{env: NAGIOS_INBOUND_TOKEN}]
     policy: rules/nagios.yaml            # relative to this file
+    shadow_policy: rules/nagios-next.yaml  # optional: run beside it, never delivered
     on_refusal: notify                   # or drop (the default)
     contract: {truncate: true, marker: …}  # fit over-long fields to the upstream's limits
     upstream: {type: victorops, api_key: {env: VICTOROPS_API_KEY}, routing_key: ops}
+admin:                                   # optional: the console (sanitizer.console), its own port
+  listen: {host: 127.0.0.1, port: 8081}
+  token: {env: SANITIZER_ADMIN_TOKEN}
 ```
 `SANITIZER_LISTEN_HOST`, `SANITIZER_LISTEN_PORT` and `SANITIZER_SPOOL_PATH` override the file.
 Loading builds every route's policy and upstream, so a config that loads can serve.
@@ -41,7 +45,7 @@ from sanitizer.proxy.tls import TlsSettings, read_tls_files
 from sanitizer.proxy.upstreams import DEFAULT_MARKER, UPSTREAM_TYPES
 
 _ROUTE_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
-_TOP_LEVEL = ("listen", "spool", "limits", "delivery", "routes")
+_TOP_LEVEL = ("listen", "spool", "limits", "delivery", "routes", "admin")
 _ON_REFUSAL = ("drop", "notify")
 DEFAULT_SPOOL_MAX_BYTES = 1 << 30
 
@@ -71,6 +75,18 @@ class RouteSettings:
     on_refusal: str = "drop"
     contract_truncate: bool = True
     contract_marker: str = DEFAULT_MARKER
+    # Run on every alert beside `policy`, never delivered; see sanitizer.proxy.shadow.
+    shadow_policy: Policy | None = None
+    shadow_policy_path: Path | None = None
+
+
+@dataclass(frozen=True)
+class AdminSettings:
+    """The console's listener and the token every console request must carry."""
+
+    host: str
+    port: int
+    token: bytes = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -87,6 +103,7 @@ class Settings:
     spool_backend: str = "sqlite"
     spool_dsn: str | None = field(default=None, repr=False)  # a secret: never shown
     spool_lease: float | None = None  # postgres: seconds a claim holds before others take it
+    admin: AdminSettings | None = None  # the console; off when the config has no `admin`
 
 
 def _section(doc: Mapping[str, Any], name: str, allowed: tuple[str, ...]) -> Mapping[str, Any]:
@@ -169,28 +186,40 @@ def _credentials(raw: Any, route: str, environ: Mapping[str, str]) -> tuple[byte
     return tuple(tokens)
 
 
+def _route_policy(
+    ref: Any, where: str, base: Path, environ: Mapping[str, str]
+) -> tuple[Path, Policy]:
+    """A route's `policy` or `shadow_policy`: its path (relative to the config file) and the
+    compiled policy, or `ConfigError` naming the route's field and the policy file."""
+    if not isinstance(ref, str) or not ref:
+        raise ConfigError("needs the path of a policy file", field=where)
+    path = Path(ref)
+    if not path.is_absolute():
+        path = base / path
+    try:
+        return path, load_policy(path, environ=environ)
+    except PolicyError as exc:
+        raise ConfigError(f"policy refused: {exc.message}", field=where) from None
+
+
 def _route(name: Any, raw: Any, base: Path, environ: Mapping[str, str]) -> RouteSettings:
     if not isinstance(name, str) or not name or not set(name) <= _ROUTE_NAME_CHARS:
         raise ConfigError("route names use letters, digits, _ and -", field="routes")
     where = f"routes.{name}"
     if not isinstance(raw, Mapping):
         raise ConfigError("must be a mapping with credentials, policy and upstream", field=where)
-    allowed = ("credentials", "policy", "upstream", "on_refusal", "contract")
+    allowed = ("credentials", "policy", "shadow_policy", "upstream", "on_refusal", "contract")
     for key in raw:
         if key not in allowed:
             raise ConfigError(
                 f"unknown setting; allowed here: {', '.join(allowed)}", field=f"{where}.{key}"
             )
-    policy_ref = raw.get("policy")
-    if not isinstance(policy_ref, str) or not policy_ref:
-        raise ConfigError("needs the path of a policy file", field=f"{where}.policy")
-    policy_path = Path(policy_ref)
-    if not policy_path.is_absolute():
-        policy_path = base / policy_path
-    try:
-        policy = load_policy(policy_path, environ=environ)
-    except PolicyError as exc:
-        raise ConfigError(f"policy refused: {exc.message}", field=f"{where}.policy") from None
+    policy_path, policy = _route_policy(raw.get("policy"), f"{where}.policy", base, environ)
+    shadow_path = shadow = None
+    if raw.get("shadow_policy") is not None:
+        shadow_path, shadow = _route_policy(
+            raw["shadow_policy"], f"{where}.shadow_policy", base, environ
+        )
     upstream = raw.get("upstream")
     if not isinstance(upstream, Mapping) or "type" not in upstream:
         raise ConfigError(
@@ -221,6 +250,8 @@ def _route(name: Any, raw: Any, base: Path, environ: Mapping[str, str]) -> Route
         on_refusal=on_refusal,
         contract_truncate=truncate,
         contract_marker=marker,
+        shadow_policy=shadow,
+        shadow_policy_path=shadow_path,
     )
 
 
@@ -310,8 +341,61 @@ def settings_from_mapping(
         routes=routes,
         source=source,
         tls=_tls(listen.get("tls"), base),
+        admin=_admin(doc.get("admin"), port, routes, env),
         **_spool_backend(spool, env),
     )
+
+
+def _admin(
+    raw: Any, port: int, routes: Mapping[str, RouteSettings], env: Mapping[str, str]
+) -> AdminSettings | None:
+    """`admin`: the console's own listener and its token (a secret reference)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise ConfigError(
+            "must be a mapping with listen: {host, port} and token: {env: VARIABLE}",
+            field="admin",
+        )
+    for key in raw:
+        if key not in ("listen", "token"):
+            raise ConfigError("unknown setting; allowed here: listen, token", field=f"admin.{key}")
+    if "token" not in raw:
+        raise ConfigError(
+            "needs {env: VARIABLE} or {file: PATH} holding the console's token (at least 16 "
+            "characters, e.g. from `sanitizer keygen --token`)",
+            field="admin.token",
+        )
+    listen = raw.get("listen") or {}
+    if not isinstance(listen, Mapping) or set(listen) - {"host", "port"}:
+        raise ConfigError("must be a mapping with host and port", field="admin.listen")
+    host = listen.get("host", "127.0.0.1")
+    admin_port = listen.get("port", 8081)
+    if not isinstance(host, str) or not host:
+        raise ConfigError("must be a host name or address", field="admin.listen.host")
+    if type(admin_port) is not int or not 0 <= admin_port <= 65535:
+        raise ConfigError("must be a port number from 0 to 65535", field="admin.listen.port")
+    if admin_port == port and port != 0:
+        raise ConfigError(
+            "is the ingress port (listen.port); the console needs a port of its own",
+            field="admin.listen.port",
+        )
+    what = "the admin token"
+    try:
+        token = read_secret(parse_secret_ref(raw["token"], what=what), what=what, environ=env)
+    except LoadError as exc:
+        raise exc.located(field="admin.token") from None
+    if len(token) < 16:
+        raise ConfigError(
+            f"{what} is shorter than 16 characters; use `sanitizer keygen --token`",
+            field="admin.token",
+        )
+    if any(token.encode("utf-8") in route.credentials for route in routes.values()):
+        raise ConfigError(
+            f"{what} is also a route's inbound credential; give the console a token of its own",
+            field="admin.token",
+        )
+    return AdminSettings(host=host, port=admin_port, token=token.encode("utf-8"))
 
 
 def _spool_backend(spool: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Any]:

@@ -29,7 +29,7 @@ import math
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Protocol
 
@@ -65,9 +65,12 @@ class RetryLater:
 
 @dataclass(frozen=True)
 class Rejected:
-    """Any other 4xx: final, the alert goes to the dead letters. `reason` as for RetryLater."""
+    """Any other 4xx: final, the alert goes to the dead letters. `reason` as for RetryLater;
+    `detail`, the receiver's words (scrubbed: `upstreams/errortext.py`), is kept with the dead
+    letter only ("<reason>: <detail>"): never logged, no label, not part of equality."""
 
     reason: str
+    detail: str | None = field(default=None, compare=False)
 
 
 Outcome = Delivered | RetryLater | Rejected
@@ -404,12 +407,12 @@ class Deliverer:
             self._emit(self._events.delivered, alert.route, seconds)
             record = partial(spool.mark_delivered, alert.id)
         elif isinstance(outcome, Rejected):
-            record = self._dead(alert, outcome.reason)
+            record = self._dead(alert, outcome.reason, outcome.detail)
         else:
             now = self._clock()
             deadline = alert.created_at + self._retry.max_age
             if now >= deadline:
-                record = self._dead(alert, MAX_AGE_REASON)
+                record = self._dead(alert, MAX_AGE_REASON, f"last try {outcome.reason}")
             else:
                 delay = self._retry.next_delay(alert.attempts, outcome.retry_after, self._rng)
                 # Never scheduled past the deadline: the last try happens at max_age.
@@ -437,10 +440,13 @@ class Deliverer:
             self._forget(held)
         await self._record(alert.id, record)
 
-    def _dead(self, alert: SpooledAlert, reason: str) -> Callable[[], Awaitable[None]]:
+    def _dead(
+        self, alert: SpooledAlert, reason: str, detail: str | None
+    ) -> Callable[[], Awaitable[None]]:
         self._log(logging.ERROR, alert, "dead_letter", "route %s: %s; dead-lettered", reason)
         self._emit(self._events.dead_lettered, alert.route, reason)
-        return partial(self._spool.dead_letter, alert.id, reason=reason)
+        stored = reason if detail is None else f"{reason}: {detail}"
+        return partial(self._spool.dead_letter, alert.id, reason=stored)
 
     async def _record(self, alert_id: str, record: Callable[[], Awaitable[None]]) -> None:
         """Commit an outcome; if the spool refuses, keep the claim and try again later."""

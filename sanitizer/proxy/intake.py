@@ -34,6 +34,7 @@ from sanitizer.errors import (
 from sanitizer.proxy.config import Limits
 from sanitizer.proxy.offload import LARGE_BODY_BYTES, OFFLOAD
 from sanitizer.proxy.runtime import LiveRoute
+from sanitizer.proxy.shadow import watch
 
 if TYPE_CHECKING:
     from sanitizer.proxy.app import Proxy
@@ -158,14 +159,18 @@ async def accept(
     name = route.name
     metrics = proxy.metrics
     metrics.series(metrics.received, name).inc()
+    shadow = watch(metrics, route, load)
     try:
-        sanitized = await _load_and_sanitize(route, load)
+        sanitized = await _load_and_sanitize(route, shadow.load)
         ids = await proxy.spool.append_many(
             name, [alert.body for alert in sanitized], routing_key=routing_key
         )
     except Refusal as exc:
+        shadow.compare(exc)
         metrics.refused.labels(name, "refused").inc()
         metrics.rule_refusals.labels(name, exc.rule).inc()
+        if proxy.tap is not None:
+            proxy.tap.refused(name)
         log.warning(
             "alert refused by policy",
             extra={"route": name, "rule": exc.rule, "outcome": "refused", "status": exc.status},
@@ -181,6 +186,7 @@ async def accept(
         )
         raise
     proxy.wake_delivery()
+    shadow.compare(sanitized)
     elapsed = time.perf_counter() - started
     metrics.series(metrics.request_seconds, name).observe(elapsed)
     logging_queued = log.isEnabledFor(logging.INFO)
@@ -199,4 +205,6 @@ async def accept(
                     "duration_ms": round(elapsed * 1000, 3),
                 },
             )
+    if proxy.tap is not None:  # the console's tap: counts, and the alerts while one listens
+        proxy.tap.queued(name, ids, lambda: (alert.body for alert in sanitized))
     return Accepted(ids, split=route.policy.split is not None)

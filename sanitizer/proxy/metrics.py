@@ -1,41 +1,114 @@
-"""Prometheus metrics. Label values are route names, rule ids and reasons from config or
-code, never from a payload. Spool gauges are read when scraped."""
+"""Prometheus metrics. Label values are route names, policy names, rule ids and reasons from
+config or code, never from a payload. Spool gauges are read when scraped.
+
+Counters and histograms export no `_created` series: `render` leaves them out for this
+registry only (prometheus-client's `disable_created_metrics()` would switch them off for every
+registry in the process)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+import platform
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, NamedTuple
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, Metric
+
+from sanitizer import __version__
+from sanitizer.policy.apply import Policy
 
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+DIGEST_SHOWN = 12  # hex digits of `Policy.digest` in `sanitizer_policy_info`, as shown to humans
+
+
+class SpoolFigures(NamedTuple):
+    """What the spool gauges show, read when scraped."""
+
+    depth: int
+    queued_bytes: int
+    dead: int
+    max_bytes: int
+    oldest_created_at: float | None  # when the oldest queued alert was queued; None: empty
 
 
 class _SpoolCollector:
-    def __init__(self, read: Callable[[], tuple[int, int, int]]) -> None:
+    def __init__(self, read: Callable[[], SpoolFigures], clock: Callable[[], float]) -> None:
         self._read = read
+        self._clock = clock
 
-    def collect(self):
-        depth, queued_bytes, dead = self._read()
+    def collect(self) -> Iterator[Metric]:
+        figures = self._read()
+        oldest = figures.oldest_created_at
+        age = 0.0 if oldest is None else max(0.0, self._clock() - oldest)
         yield GaugeMetricFamily(
-            "sanitizer_spool_depth", "Alerts queued, not yet delivered.", value=depth
+            "sanitizer_spool_depth", "Alerts queued, not yet delivered.", value=figures.depth
         )
         yield GaugeMetricFamily(
             "sanitizer_spool_bytes",
             "Bytes of alerts queued, not yet delivered.",
-            value=queued_bytes,
+            value=figures.queued_bytes,
         )
         yield GaugeMetricFamily(
-            "sanitizer_dead_letters", "Alerts in the dead-letter table.", value=dead
+            "sanitizer_spool_max_bytes",
+            "The spool's configured limit (spool.max_bytes): alerts beyond it are answered 503.",
+            value=figures.max_bytes,
         )
+        yield GaugeMetricFamily(
+            "sanitizer_spool_oldest_age_seconds",
+            "Seconds the oldest queued alert has waited for delivery; 0 when the queue is empty.",
+            value=age,
+        )
+        yield GaugeMetricFamily(
+            "sanitizer_dead_letters", "Alerts in the dead-letter table.", value=figures.dead
+        )
+
+
+class _PolicyCollector:
+    """`sanitizer_policy_info`: one series per route, replaced whole on reload, so a removed
+    route leaves no stale series behind."""
+
+    def __init__(self) -> None:
+        self._rows: tuple[tuple[str, str, str], ...] = ()
+
+    def replace(self, policies: Mapping[str, Policy]) -> None:
+        self._rows = tuple(
+            (route, policy.name, policy.digest[:DIGEST_SHOWN])
+            for route, policy in sorted(policies.items())
+        )
+
+    def collect(self) -> Iterator[Metric]:
+        family = GaugeMetricFamily(
+            "sanitizer_policy_info",
+            "The policy each route runs: its name and the first 12 hex digits of the SHA-256 "
+            "of its YAML text. Always 1.",
+            labels=["route", "policy", "digest"],
+        )
+        for row in self._rows:
+            family.add_metric(list(row), 1)
+        yield family
+
+
+class _WithoutCreated:
+    """The registry as `generate_latest` reads it, minus every `_created` sample."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._registry = registry
+
+    def collect(self) -> Iterator[Metric]:
+        for family in self._registry.collect():
+            created = family.name + "_created"
+            # Families are built afresh by each collect(): trimming this one changes nothing
+            # the registry keeps.
+            family.samples = [s for s in family.samples if s.name != created]
+            yield family
 
 
 class _BacklogCollector:
     def __init__(self, read: Callable[[], Mapping[tuple[str, str], int]]) -> None:
         self._read = read
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         family = GaugeMetricFamily(
             "sanitizer_delivery_waiting",
             "Alerts claimed for delivery and not sent yet, by route and what they wait for: "
@@ -51,10 +124,20 @@ class _BacklogCollector:
 class Metrics:
     """Every metric the proxy exports, in one registry of its own."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self._series: dict[tuple[object, tuple[str, ...]], Any] = {}
+        self._clock = clock
+        self._policies = _PolicyCollector()
+        self._exported = _WithoutCreated(self.registry)
         r = self.registry
+        r.register(self._policies)
+        Gauge(
+            "sanitizer_build_info",
+            "The running proxy's version and Python version. Always 1.",
+            ["version", "python"],
+            registry=r,
+        ).labels(__version__, platform.python_version()).set(1)
         self.received = Counter(
             "sanitizer_alerts_received", "Alert requests received.", ["route"], registry=r
         )
@@ -100,6 +183,14 @@ class Metrics:
         self.reloads = Counter(
             "sanitizer_config_reloads", "Config reloads, by result.", ["result"], registry=r
         )
+        for result in ("ok", "failed"):
+            self.reloads.labels(result)
+        self.last_reload_ok = Gauge(
+            "sanitizer_config_last_reload_successful",
+            "0 when the last config reload failed (the previous config keeps serving), else 1.",
+            registry=r,
+        )
+        self.last_reload_ok.set(1)
         self.request_seconds = Histogram(
             "sanitizer_request_duration_seconds",
             "Time to answer an alert request.",
@@ -127,7 +218,9 @@ class Metrics:
             registry=r,
         )
         self.ready = Gauge(
-            "sanitizer_ready", "1 when a policy is loaded and the spool writable.", registry=r
+            "sanitizer_ready",
+            "1 when a policy is loaded and the spool writable, as /readyz would answer.",
+            registry=r,
         )
 
     def series(self, metric: Counter | Histogram, *labels: str) -> Any:
@@ -153,14 +246,28 @@ class Metrics:
         self.request_seconds.labels(route)
         self.delivery_seconds.labels(route)
 
-    def watch_spool(self, read: Callable[[], tuple[int, int, int]]) -> None:
-        self.registry.register(_SpoolCollector(read))
+    def count_reload(self, *, ok: bool) -> None:
+        self.reloads.labels("ok" if ok else "failed").inc()
+        self.last_reload_ok.set(1 if ok else 0)
+
+    def watch_readiness(self, read: Callable[[], bool]) -> None:
+        """Read `sanitizer_ready` when scraped, so it is right whether or not anything
+        probes /readyz."""
+        self.ready.set_function(lambda: 1.0 if read() else 0.0)
+
+    def set_policies(self, policies: Mapping[str, Policy]) -> None:
+        """The policy of each route (route name to policy), replacing the previous set whole:
+        call at start and after every successful reload."""
+        self._policies.replace(policies)
+
+    def watch_spool(self, read: Callable[[], SpoolFigures]) -> None:
+        self.registry.register(_SpoolCollector(read, self._clock))
 
     def watch_delivery(self, read: Callable[[], Mapping[tuple[str, str], int]]) -> None:
         self.registry.register(_BacklogCollector(read))
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        return generate_latest(self._exported)
 
 
 class DeliveryMetrics:

@@ -26,6 +26,7 @@ class LiveRoute:
     on_refusal: str
     contract: Contract | None
     credential_digests: tuple[bytes, ...] = field(repr=False)
+    shadow: Policy | None = None  # run beside `policy`, never delivered (sanitizer.proxy.shadow)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ def _live_route(
             marker=route.contract_marker,
         ),
         credential_digests=tuple(hashlib.sha256(t).digest() for t in route.credentials),
+        shadow=route.shadow_policy,
     )
 
 

@@ -219,7 +219,7 @@ def test_alert_older_than_max_age_is_dead_lettered_instead_of_retried(tmp_path):
             rig.deliverer.wake()
             await until(lambda: rig.spool.dead_count() == 1)
             (dead,) = rig.spool.list_dead()
-            assert (dead["reason"], dead["attempts"]) == ("max_age exceeded", 2)
+            assert (dead["reason"], dead["attempts"]) == ("max_age exceeded: last try http 503", 2)
             assert rig.events.seen[-1] == ("dead_lettered", "vo", "max_age exceeded")
 
     asyncio.run(main())

@@ -143,15 +143,19 @@ def test_spool_commands_list_retry_and_purge_the_shared_dead_letters(
         assert listed.stdout.startswith("0 queued, 3 dead letters")
         assert "dead-" not in listed.stdout and "CANARY" not in listed.stdout
         assert "postgresql://" not in listed.stdout + listed.stderr
-        ids = [json.loads(line)["id"] for line in listed.stdout.splitlines()[1:]]
+        listed_json = run_spool_command(workdir, dsn, "list", "--json")
+        ids = [row["id"] for row in json.loads(listed_json.stdout)["dead_letters"]]
         assert len(ids) == 3
 
         standin.set_mode("ok")
         retried = run_spool_command(workdir, dsn, "retry", "--id", ids[0])
         assert retried.stdout.strip() == "1 dead letter(s) queued again", retried.stderr
         wait_until(lambda: "dead-" in "".join(delivered_markers(standin)), 20, "the retried one")
-        purged = run_spool_command(workdir, dsn, "purge")
-        assert purged.stdout.strip() == "2 dead letter(s) purged", purged.stderr
+        purged = run_spool_command(workdir, dsn, "purge", "--all", "--yes")
+        assert purged.stdout.splitlines() == [
+            "2 dead letter(s) to purge",
+            "2 dead letter(s) purged",
+        ], purged.stderr
         assert run_spool_command(workdir, dsn, "list").stdout.startswith("0 queued, 0 dead")
     finally:
         proxy.stop()

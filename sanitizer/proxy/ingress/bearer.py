@@ -9,7 +9,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sanitizer.errors import AuthError, NotFound, SanitizerError
-from sanitizer.proxy.credentials import find_route_by_credential
+from sanitizer.proxy.credentials import (
+    MISSING,
+    OTHER_ROUTE,
+    UNKNOWN,
+    find_route_by_credential,
+    log_refused_credential,
+)
 from sanitizer.proxy.ingress.answers import accepted_response, error_response
 from sanitizer.proxy.intake import accept, read_json
 
@@ -37,12 +43,14 @@ def routes(proxy: Proxy) -> list[Route]:
         token = bearer_token(request)
         if token is None:
             proxy.metrics.refused.labels(name, "unauthorized").inc()
+            log_refused_credential(PATH, MISSING, name)
             return error_response(
                 AuthError("missing credential; send 'Authorization: Bearer <token>'")
             )
         owner = find_route_by_credential(runtime, token)
         if owner is None or owner.name != name:
             proxy.metrics.refused.labels(name, "unauthorized").inc()
+            log_refused_credential(PATH, UNKNOWN if owner is None else OTHER_ROUTE, name)
             return error_response(AuthError("the credential is not valid for this route"))
         try:
             accepted = await accept(

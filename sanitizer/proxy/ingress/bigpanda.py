@@ -18,7 +18,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sanitizer.errors import AuthError, SanitizerError
-from sanitizer.proxy.credentials import find_route_by_credential
+from sanitizer.proxy.credentials import (
+    MISSING,
+    UNKNOWN,
+    find_route_by_credential,
+    log_refused_credential,
+)
 from sanitizer.proxy.ingress.answers import accepted_response, error_response
 from sanitizer.proxy.ingress.bearer import bearer_token
 from sanitizer.proxy.intake import accept, read_json
@@ -48,6 +53,7 @@ def routes(proxy: Proxy) -> list[Route]:
         route = None if token is None else find_route_by_credential(runtime, token)
         if route is None:
             proxy.metrics.refused.labels("-", "unauthorized").inc()
+            log_refused_credential(PATH, MISSING if token is None else UNKNOWN)
             return error_response(
                 AuthError(
                     "missing or unknown credential; send 'Authorization: Bearer <token>' "

@@ -34,7 +34,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sanitizer.errors import InputError, Refusal, SanitizerError
-from sanitizer.proxy.credentials import find_route_by_credential
+from sanitizer.proxy.credentials import (
+    MISSING,
+    UNKNOWN,
+    find_route_by_credential,
+    log_refused_credential,
+)
 from sanitizer.proxy.ingress.answers import retry_after_headers
 from sanitizer.proxy.intake import accept, read_json
 from sanitizer.proxy.upstreams.pagerduty import (
@@ -151,6 +156,8 @@ def routes(proxy: Proxy) -> list[Route]:
         route = find_route_by_credential(runtime, routing_key) if _text(routing_key) else None
         if route is None:
             proxy.metrics.refused.labels("-", "unauthorized").inc()
+            problem = UNKNOWN if _text(routing_key) else MISSING
+            log_refused_credential(request.url.path, problem, status=400)
             return invalid_event([UNKNOWN_ROUTING_KEY])
         event = Event(doc)
 

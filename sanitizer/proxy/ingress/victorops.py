@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sanitizer.errors import AuthError, InputError, NotFound, SanitizerError
-from sanitizer.proxy.credentials import find_route_by_credential
+from sanitizer.proxy.credentials import UNKNOWN, find_route_by_credential, log_refused_credential
 from sanitizer.proxy.ingress.answers import accepted_response, error_response
 from sanitizer.proxy.intake import accept, read_json
 
@@ -60,6 +60,7 @@ def routes(proxy: Proxy) -> list[Route]:
         route = find_route_by_credential(runtime, key)
         if route is None:
             proxy.metrics.refused.labels("-", "unauthorized").inc()
+            log_refused_credential(PATH, UNKNOWN)
             return error_response(
                 AuthError("unknown credential in the URL; use a route's inbound credential")
             )

@@ -8,7 +8,7 @@ import json
 import sqlite3
 from collections.abc import Sequence
 
-__all__ = ["list_dead", "purge", "requeue"]
+__all__ = ["list_dead", "present", "purge", "requeue"]
 
 _LISTED = ("id", "route", "created_at", "dead_at", "attempts", "reason", "size")
 _LIST = (
@@ -22,6 +22,7 @@ _DEAD_TO_QUEUE = (
     " ?1, reason FROM dead WHERE ?2 IS NULL OR id IN (SELECT value FROM json_each(?2))"
 )
 _DELETE_DEAD = "DELETE FROM dead WHERE ?1 IS NULL OR id IN (SELECT value FROM json_each(?1))"
+_PRESENT = "SELECT id FROM dead WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY id"
 
 
 def _selection(ids: Sequence[str] | None) -> str | None:
@@ -32,6 +33,11 @@ def list_dead(conn: sqlite3.Connection, limit: int) -> list[dict]:
     """Dead letters, oldest first, as dicts of `_LISTED`: never the body."""
     rows = conn.execute(_LIST, (limit,)).fetchall()
     return [dict(zip(_LISTED, row, strict=True)) for row in rows]
+
+
+def present(conn: sqlite3.Connection, ids: Sequence[str]) -> list[str]:
+    """Which of `ids` are dead letters, sorted."""
+    return [row[0] for row in conn.execute(_PRESENT, (json.dumps(list(ids)),))]
 
 
 def requeue(conn: sqlite3.Connection, ids: Sequence[str] | None, now: float) -> int:

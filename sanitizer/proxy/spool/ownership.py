@@ -13,6 +13,7 @@ __all__ = [
     "LOCK_NAME",
     "FileIdentity",
     "check_identity",
+    "check_unowned",
     "file_identity",
     "is_same_file",
     "take_owner_lock",
@@ -33,11 +34,32 @@ def take_owner_lock(directory: Path) -> BinaryIO:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         handle.close()
-        raise Unavailable(
-            "another running proxy owns this spool directory; give each proxy its own spool path",
-            retry_after=30,
-        ) from None
+        raise _owned(directory) from None
     return handle
+
+
+def check_unowned(directory: Path) -> None:
+    """Raise Unavailable when a running proxy owns `directory`, so that `serve` says so in
+    one line before it starts anything (start() takes the lock itself, later). Probes with a
+    shared lock, released at once; a spool not made yet, or a lock file that cannot be read,
+    is left for start() to judge."""
+    try:
+        handle = open(directory / LOCK_NAME, "rb")
+    except OSError:
+        return
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            raise _owned(directory) from None
+
+
+def _owned(directory: Path) -> Unavailable:
+    return Unavailable(
+        f"another running proxy owns the spool directory {directory}; stop it, or give each "
+        "proxy its own spool path (spool.path, or SANITIZER_SPOOL_PATH)",
+        retry_after=30,
+    )
 
 
 def file_identity(path: Path) -> FileIdentity:

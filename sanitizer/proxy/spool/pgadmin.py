@@ -1,6 +1,7 @@
 """`sanitizer spool list/retry/purge` on the shared PostgreSQL spool: the same answers as the
 SQLite spool's management calls, each one connection and one transaction, synchronous.
-Running proxies see the change at their next commit or heartbeat."""
+A retry or purge notifies `pgschema.CHANGED` at its commit: running proxies read their figures
+again at once (else at their next commit or heartbeat)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import TypeVar
 import asyncpg
 
 from sanitizer.errors import Unavailable
-from sanitizer.proxy.spool.pgschema import READ_STATS, connect, migrate
+from sanitizer.proxy.spool.pgschema import CHANGED, READ_STATS, connect, migrate
 
 __all__ = ["PostgresAdmin"]
 
@@ -31,6 +32,8 @@ _DEAD_TO_QUEUE = (
     " created_at, 0, $1, reason FROM moved"
 )
 _DELETE_DEAD = "DELETE FROM spool_dead WHERE $1::text[] IS NULL OR id = ANY($1::text[])"
+_PRESENT = "SELECT id FROM spool_dead WHERE id = ANY($1::text[]) ORDER BY id"
+_NOTIFY = f"NOTIFY {CHANGED}"
 
 
 class PostgresAdmin:
@@ -79,12 +82,21 @@ class PostgresAdmin:
 
         return self._run(read)
 
+    def find_dead(self, ids: Sequence[str]) -> list[str]:
+        """Which of `ids` are dead letters now, sorted."""
+
+        async def read(conn: asyncpg.Connection) -> list[str]:
+            return [row[0] for row in await conn.fetch(_PRESENT, list(ids))]
+
+        return self._run(read)
+
     def retry_dead(self, ids: Sequence[str] | None = None) -> int:
         now = self._clock()
         selection = None if ids is None else list(ids)
 
         async def move(conn: asyncpg.Connection) -> int:
             status = await conn.execute(_DEAD_TO_QUEUE, now, selection)
+            await conn.execute(_NOTIFY)
             return int(status.rsplit(" ", 1)[-1])
 
         return self._run(move)
@@ -94,6 +106,7 @@ class PostgresAdmin:
 
         async def purge(conn: asyncpg.Connection) -> int:
             status = await conn.execute(_DELETE_DEAD, selection)
+            await conn.execute(_NOTIFY)
             return int(status.rsplit(" ", 1)[-1])
 
         return self._run(purge)

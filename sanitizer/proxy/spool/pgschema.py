@@ -13,7 +13,7 @@ import asyncpg
 
 from sanitizer.errors import Unavailable
 
-__all__ = ["MIGRATIONS", "READ_STATS", "connect", "migrate"]
+__all__ = ["CHANGED", "MIGRATIONS", "READ_STATS", "connect", "migrate"]
 
 # pg_advisory_xact_lock key: "spool" in ASCII, so it is recognisable in pg_locks.
 _MIGRATION_LOCK = 0x73706F6F6C
@@ -83,6 +83,9 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 READ_STATS = "SELECT queued_rows, queued_bytes, dead_rows FROM spool_stats WHERE one = 1"
+# The channel `sanitizer spool retry/purge` notifies at its commit: running proxies read their
+# figures again at once (the dead-letter gauge), not at their next heartbeat.
+CHANGED = "sanitizer_spool_changed"
 
 
 async def connect(dsn: str) -> asyncpg.Connection:

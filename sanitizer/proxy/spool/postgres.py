@@ -38,7 +38,7 @@ from sanitizer.proxy.spool.operations import (
     Retry,
     SpooledAlert,
 )
-from sanitizer.proxy.spool.pgschema import READ_STATS, connect, migrate
+from sanitizer.proxy.spool.pgschema import CHANGED, READ_STATS, connect, migrate
 from sanitizer.proxy.spool.writes import QueuedWrites, check_room, not_running
 
 __all__ = ["DEFAULT_LEASE", "PostgresSpool"]
@@ -86,6 +86,8 @@ _RELEASE = (
     " WHERE claimed_by = $1 AND id = ANY($2::text[])"
 )
 _PROBE = "UPDATE spool_stats SET probed_at = $1 WHERE one = 1"
+# Ids sort by arrival (a requeued dead letter keeps its own): one entry of the key's index.
+_OLDEST = "SELECT created_at FROM spool_queue ORDER BY id LIMIT 1"
 _STOP = object()
 
 
@@ -130,6 +132,7 @@ class PostgresSpool(QueuedWrites):
         self._queued_bytes = 0
         self._reserved = 0
         self._dead_rows = 0
+        self._oldest: float | None = None  # as of the last heartbeat
         self._failed = False
         self._claim_failed = False
 
@@ -142,6 +145,8 @@ class PostgresSpool(QueuedWrites):
         self._writer: asyncpg.Connection | None = None
         self._claimer: asyncpg.Connection | None = None
         self._claimer_lock = asyncio.Lock()  # claimer loop and heartbeat share that connection
+        self._changed = asyncio.Event()  # `sanitizer spool` changed the dead letters (CHANGED)
+        self._listening: asyncpg.Connection | None = None  # the connection that LISTENs
         self._inbox: asyncio.Queue[object] | None = None
         self._want: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -161,7 +166,9 @@ class PostgresSpool(QueuedWrites):
             self._writer = await connect(self._dsn)
             await migrate(self._writer)
             self._set_counts(await self._writer.fetchrow(READ_STATS), settled=0)
+            self._oldest = await self._writer.fetchval(_OLDEST)
             self._claimer = await connect(self._dsn)
+            await self._listen(self._claimer)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
             await self._close_connections()
             raise Unavailable(
@@ -399,18 +406,33 @@ class PostgresSpool(QueuedWrites):
         if conn is not None and not conn.is_closed():
             conn.terminate()
 
+    async def _listen(self, conn: asyncpg.Connection) -> None:
+        """LISTEN for CHANGED on `conn` (the claimer's, renewed when it reconnects)."""
+        if conn is not self._listening:
+            await conn.add_listener(CHANGED, self._on_changed)
+            self._listening = conn
+
+    def _on_changed(self, *_: object) -> None:
+        self._changed.set()
+
     async def _heartbeat(self) -> None:
-        """Renew this proxy's leases, give back released claims, refresh the counters."""
+        """Renew this proxy's leases, give back released claims, refresh the counters: every
+        lease / 4 seconds, and at once when `sanitizer spool` notifies CHANGED."""
         while True:
-            await asyncio.sleep(self.lease / 4)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.lease / 4):
+                    await self._changed.wait()
+            self._changed.clear()
             try:
                 async with self._claimer_lock:
                     conn = await self._claimer_connection()
+                    await self._listen(conn)
                     held = list(self._claimed)
                     if held:
                         await conn.execute(_RENEW, self._clock() + self.lease, self.token, held)
                     await self._release_with(conn)
                     stats = await conn.fetchrow(READ_STATS)
+                    self._oldest = await conn.fetchval(_OLDEST)
             except Exception as exc:
                 log.warning("spool lease renewal failed (%s)", type(exc).__name__)
                 self._drop_broken_claimer()
@@ -446,6 +468,10 @@ class PostgresSpool(QueuedWrites):
 
     def dead_count(self) -> int:
         return self._dead_rows
+
+    def oldest_created_at(self) -> float | None:
+        """As of the last heartbeat (every lease / 4 seconds)."""
+        return self._oldest
 
     def writable(self) -> bool:
         return self._running and not self._closed and not self._failed

@@ -39,6 +39,7 @@ log = logging.getLogger("sanitizer.spool")
 BROKEN_RETRY_AFTER = 30
 PROBE_INTERVAL = 2.0
 _STOP = object()
+_OLDEST = "SELECT created_at FROM queue ORDER BY id LIMIT 1"
 
 
 def _appended(op: Op) -> int:
@@ -212,7 +213,30 @@ class Spool(QueuedWrites):
             return self._queued_bytes + self._reserved
 
     def dead_count(self) -> int:
-        return self._dead_rows
+        """Dead letters as the database holds them now, not as of this process's last commit:
+        `sanitizer spool retry/purge` changes them from another process, and the gauge must
+        show that at the next scrape even when no alert comes."""
+        if self._closed:
+            return self._dead_rows
+        try:
+            with self._reader_lock:
+                row = self._reader.execute(READ_STATS).fetchone()
+        except sqlite3.Error:  # the figure of the last commit; writable() reports the fault
+            return self._dead_rows
+        return self._dead_rows if row is None else int(row[2])
+
+    def oldest_created_at(self) -> float | None:
+        """When the oldest queued alert was queued. Ids sort by arrival (a requeued dead letter
+        keeps its own), so this reads the first entry of the primary key's index, however long
+        the queue."""
+        if self._closed:
+            return None
+        try:
+            with self._reader_lock:
+                row = self._reader.execute(_OLDEST).fetchone()
+        except sqlite3.Error:  # a scrape must still answer; writable() reports the fault
+            return None
+        return None if row is None else row[0]
 
     def describe(self) -> str:
         return f"sqlite {self.path.parent}"
@@ -231,6 +255,11 @@ class Spool(QueuedWrites):
         Never the body."""
         with self._admin_lock:
             return deadletters.list_dead(self._admin, limit)
+
+    def find_dead(self, ids: Sequence[str]) -> list[str]:
+        """Which of `ids` are dead letters now, sorted."""
+        with self._admin_lock:
+            return deadletters.present(self._admin, ids)
 
     def retry_dead(self, ids: Sequence[str] | None = None) -> int:
         """Move dead letters (all if `ids` is None) back to the queue, attempts 0, due now.

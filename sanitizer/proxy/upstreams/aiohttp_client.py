@@ -28,7 +28,8 @@ import aiohttp
 import httpx
 import yarl
 
-from sanitizer.proxy.upstreams.outcome import outcome_of, status_outcome
+from sanitizer.proxy.upstreams.errortext import READ_BYTES
+from sanitizer.proxy.upstreams.outcome import explain, outcome_of, status_outcome
 
 if TYPE_CHECKING:
     from sanitizer.proxy.delivery import Outcome
@@ -82,12 +83,13 @@ class AiohttpExchange:
     ) -> Outcome:
         session = self._session or self._open()
         response: aiohttp.ClientResponse | None = None
+        head = b""
         try:
             async with asyncio.timeout(self._deadline):
                 response = await session.request(
                     method, wire_url(url), data=body, headers=headers, allow_redirects=False
                 )
-                await _drain(response.content)
+                head = await _drain(response.content)
         except _ERRORS as exc:
             if response is None:
                 return outcome_of(exc)
@@ -95,7 +97,7 @@ class AiohttpExchange:
         finally:
             if response is not None:
                 response.release()  # back to the pool, or closed when the body was not all read
-        return _outcome(response)
+        return await explain(_outcome(response), head, url=url, body=body, headers=headers)
 
     async def aclose(self) -> None:
         if self._session is not None:
@@ -109,11 +111,16 @@ def _outcome(response: aiohttp.ClientResponse) -> Outcome:
     return status_outcome(status, retry_after)
 
 
-async def _drain(content: aiohttp.StreamReader) -> None:
-    """Read (a bounded part of) the body so the connection can be reused."""
+async def _drain(content: aiohttp.StreamReader) -> bytes:
+    """Read (a bounded part of) the body so the connection can be reused; its first
+    `READ_BYTES` (as sent) are returned for a refusal's reason."""
     seen = 0
+    head = b""
     while seen <= DRAIN_LIMIT:
         chunk = await content.readany()
         if not chunk:
-            return
+            break
+        if seen < READ_BYTES:
+            head += chunk[: READ_BYTES - seen]
         seen += len(chunk)
+    return head

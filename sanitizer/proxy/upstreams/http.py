@@ -33,7 +33,8 @@ from sanitizer import __version__
 from sanitizer.proxy.delivery import Outcome
 from sanitizer.proxy.upstreams.aiohttp_client import DRAIN_LIMIT, AiohttpExchange
 from sanitizer.proxy.upstreams.config import UpstreamConfig
-from sanitizer.proxy.upstreams.outcome import outcome_of
+from sanitizer.proxy.upstreams.errortext import READ_BYTES
+from sanitizer.proxy.upstreams.outcome import explain, outcome_of
 from sanitizer.proxy.upstreams.upstream import Sender
 
 logger = logging.getLogger("sanitizer.upstreams")
@@ -151,10 +152,11 @@ class HttpxExchange:
     ) -> Outcome:
         request = self._client.build_request(method, url, content=body, headers=headers)
         response: httpx.Response | None = None
+        head = b""
         try:
             async with asyncio.timeout(self._deadline):
                 response = await self._client.send(request, stream=True)
-                await _drain(response)
+                head = await _drain(response)
         except (httpx.TransportError, TimeoutError) as exc:
             if response is None:
                 return outcome_of(exc)
@@ -163,19 +165,24 @@ class HttpxExchange:
             if response is not None:
                 with contextlib.suppress(httpx.TransportError, TimeoutError):
                     await response.aclose()
-        return outcome_of(response)
+        return await explain(outcome_of(response), head, url=url, body=body, headers=headers)
 
     async def aclose(self) -> None:
         await self._client.aclose()
 
 
-async def _drain(response: httpx.Response) -> None:
-    """Read (a bounded part of) the body so the connection can be reused."""
+async def _drain(response: httpx.Response) -> bytes:
+    """Read (a bounded part of) the body so the connection can be reused; its first
+    `READ_BYTES` (as sent) are returned for a refusal's reason."""
     seen = 0
+    head = b""
     async for chunk in response.aiter_raw():
+        if seen < READ_BYTES:
+            head += chunk[: READ_BYTES - seen]
         seen += len(chunk)
         if seen > DRAIN_LIMIT:
-            return
+            break
+    return head
 
 
 def shown_url(url: str) -> str:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import email.utils
 import time
+from collections.abc import Mapping
 
 import httpx
 
 from sanitizer.proxy.delivery import Delivered, Outcome, Rejected, RetryLater
+from sanitizer.proxy.upstreams.errortext import upstream_error_text
 
 MAX_RETRY_AFTER = 86400.0
 
@@ -50,6 +53,28 @@ def status_outcome(status: int, retry_after: str | None, *, now: float | None = 
     if status == 408 or 500 <= status < 600:
         return RetryLater(reason)
     return Rejected(reason)
+
+
+def explained(
+    outcome: Outcome, head: bytes, *, url: str, body: bytes, headers: Mapping[str, str]
+) -> Outcome:
+    """A Rejected outcome with the receiver's own words from `head`, the first bytes of its
+    answer, bounded and scrubbed for the request it answered (`errortext.py`); any other
+    outcome as it is."""
+    if not isinstance(outcome, Rejected) or not head:
+        return outcome
+    detail = upstream_error_text(head, url=url, body=body, headers=headers)
+    return outcome if detail is None else Rejected(outcome.reason, detail)
+
+
+async def explain(
+    outcome: Outcome, head: bytes, *, url: str, body: bytes, headers: Mapping[str, str]
+) -> Outcome:
+    """`explained`, on a worker thread for a refusal (the alert's values are looked for in
+    the answer, thousands for a large alert; the event loop keeps serving meanwhile)."""
+    if not isinstance(outcome, Rejected) or not head:
+        return outcome
+    return await asyncio.to_thread(explained, outcome, head, url=url, body=body, headers=headers)
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
