@@ -40,15 +40,25 @@ rules:
 guard: [email]
 """
 POLICY_DIGEST = hashlib.sha256(POLICY.encode("utf-8")).hexdigest()
+# The route's shadow: the same policy without the message's scrub and the guard, so it
+# differs in one place (and would let the owner's e-mail address through).
+SHADOW = (
+    POLICY.replace("name: console-test", "name: console-next")
+    .replace("  - {id: scrub-message, action: scrub, select: state_message}\n", "")
+    .replace("guard: [email]\n", "")
+)
 
 
 @pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory, standin_server: StandIn) -> Iterator[Admin]:
-    """A proxy whose one route, nagios, runs POLICY and delivers to the stand-in."""
+    """A proxy whose one route, nagios, runs POLICY (SHADOW beside it) and delivers to the
+    stand-in."""
     workdir = tmp_path_factory.mktemp("console-page")
     policy = workdir / "console-test.yaml"
     policy.write_text(POLICY, encoding="utf-8")
-    running = start_admin(workdir, standin_server.url, policy=str(policy))
+    shadow = workdir / "console-next.yaml"
+    shadow.write_text(SHADOW, encoding="utf-8")
+    running = start_admin(workdir, standin_server.url, policy=str(policy), shadow=str(shadow))
     try:
         yield running
     finally:

@@ -276,3 +276,26 @@ def test_dead_letters_are_listed_retried_and_purged_after_a_confirmation(
     expect(by_id(page, "dead-letters-status")).to_contain_text("was purged")
     expect(rows).to_have_count(0)
     wait_for_dead_letters(console, 0)
+
+
+def test_routes_tab_shows_the_shadow_policys_differences_by_kind_and_place(
+    page, console: Admin, artifacts
+):
+    response = console.proxy.post("nagios", json.dumps(NAGIOS))
+    assert response.status_code == 202, response.text
+
+    def compared() -> bool:
+        routes = console.get("/api/routes").json()["routes"]
+        return routes[0]["shadow_policy"]["differing_alerts"] >= 1
+
+    wait_until(compared, "the shadow policy's comparison of an alert")
+    log_in(page)
+    page.get_by_role("tab", name="Routes").click()
+    section = by_id(page, "shadow-summaries").locator('section[data-route="nagios"]')
+    expect(section.locator("h3")).to_contain_text("shadow console-next")
+    expect(section.get_by_test_id("shadow-totals")).to_contain_text("differed")
+    places = section.get_by_role("table", name="Places that differ in nagios")
+    expect(places).to_contain_text("state_message")
+    expect(places).to_contain_text("changed differently")
+    expect(section).not_to_contain_text("dba@example.com")
+    screenshot(page, artifacts, "shadow")
