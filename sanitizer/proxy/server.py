@@ -385,6 +385,13 @@ def serve(service: Service, *, loop: str = "auto", http: Any = "auto") -> None:
         http = with_header_timeout(settings.limits.read_timeout)
     else:
         log.warning("the h11 parser has no header deadline; use it for measurements only")
+    try:
+        # Before binding and before "ready": two proxies started at the same moment on one
+        # spool directory both pass `serve`'s early check; the loser stops here in one line.
+        service.spool.take_ownership()
+    except SanitizerError as exc:
+        log.error(exc.message, extra={"outcome": "spool_owned"})
+        raise SystemExit(2) from None
     ingress_sockets, console_sockets = _bind(service)
     console = None
     if console_sockets:

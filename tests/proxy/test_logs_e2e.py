@@ -134,3 +134,41 @@ def test_a_second_proxy_on_an_owned_spool_fails_in_one_line_before_any_ready(
         assert httpx.get(f"{first.url}/readyz", timeout=5).status_code == 200
     finally:
         first.stop()
+
+
+# The serve command with its early ownership check skipped: what a proxy that loses a race
+# (two started at the same moment, both past the check) goes through.
+_SERVE_PAST_THE_CHECK = """
+import sys
+from sanitizer.proxy.spool import ownership
+ownership.check_unowned = lambda directory: None
+from sanitizer.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_proxy_that_loses_the_race_for_a_spool_stops_in_one_line_before_any_ready(
+    tmp_path: Path, standin: StandIn
+):
+    first = start_proxy(tmp_path, config(standin.url), env=environment(OTHER_TOKEN="o" * 24))
+    try:
+        second = subprocess.run(
+            [
+                *(sys.executable, "-c", _SERVE_PAST_THE_CHECK, "serve"),
+                *("--config", str(tmp_path / "config.yaml"), "--port", str(free_port())),
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env=environment(OTHER_TOKEN="o" * 24),
+            timeout=60,
+            check=False,
+        )
+        assert second.returncode == 2
+        lines = [json.loads(line) for line in second.stderr.splitlines()]
+        assert [line["outcome"] for line in lines] == ["spool_owned"]
+        assert lines[0]["msg"].startswith("another running proxy owns the spool directory")
+        assert "Traceback" not in second.stderr
+        assert httpx.get(f"{first.url}/readyz", timeout=5).status_code == 200
+    finally:
+        first.stop()

@@ -26,6 +26,10 @@ class SpoolBackend(Protocol):
 
     max_bytes: int
 
+    def take_ownership(self) -> None:
+        """Before serving: take what this process alone may use (SQLite: the directory's
+        owner lock); raises Unavailable when another process holds it."""
+
     async def start(self) -> None: ...
 
     async def close(self) -> None: ...

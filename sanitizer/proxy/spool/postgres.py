@@ -158,6 +158,9 @@ class PostgresSpool(QueuedWrites):
 
     # ------------------------------------------------------------------ lifecycle
 
+    def take_ownership(self) -> None:
+        """Nothing to take: every replica may serve the shared spool (claims are leases)."""
+
     async def start(self) -> None:
         """Connect, create or migrate the tables, start the writer, claimer and heartbeat."""
         if self._running or self._closed:

@@ -124,15 +124,23 @@ class Spool(QueuedWrites):
 
     # ------------------------------------------------------------------ lifecycle
 
+    def take_ownership(self) -> None:
+        """Take the directory's owner lock (held until close()), unless already taken: before
+        serving, so that a second proxy on this spool fails before it starts anything.
+        Raises Unavailable naming the directory when another process owns it."""
+        if self._owner_lock is not None:
+            return
+        try:
+            self._owner_lock = take_owner_lock(self.path.parent)
+        except OSError as exc:
+            raise _broken(exc) from None
+
     async def start(self) -> None:
         """Start the writer thread; call from inside the event loop that will use the spool."""
         if self._thread is not None or self._closed:
             raise RuntimeError("Spool.start() called twice or after close()")
         self._loop = asyncio.get_running_loop()
-        try:
-            self._owner_lock = take_owner_lock(self.path.parent)  # held until close()
-        except OSError as exc:
-            raise _broken(exc) from None
+        self.take_ownership()
         try:
             self._writer = connect(self.path)
         except sqlite3.Error as exc:
