@@ -35,6 +35,8 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import itertools
+import operator
 from collections import OrderedDict
 from typing import Any
 
@@ -46,8 +48,7 @@ from sanitizer.detectors.network import (
     NIBBLES,
     REVERSE,
     TEXTUAL,
-    find_ipv4_forms,
-    find_ipv6_forms,
+    find_address_forms,
 )
 from sanitizer.detectors.normalize import normalize
 from sanitizer.errors import KeyLoadError, PolicyError
@@ -83,10 +84,14 @@ def _check_prefix(name: str, value: object, bits: int) -> int:
     return value
 
 
+# Forms whose address text is its own entry among the recent ones.
+_PLAIN_FORMS = frozenset((DOTTED, TEXTUAL))
+
+
 def _entry(form: str, written: str) -> str:
     """An address's key among the recent ones: a dotted quad reads the same reversed or
     not, so the form is part of it."""
-    return written if form in (DOTTED, TEXTUAL) else f"{form} {written}"
+    return written if form in _PLAIN_FORMS else f"{form} {written}"
 
 
 def _address_value(form: str, written: str) -> int:
@@ -106,6 +111,9 @@ def _address_value(form: str, written: str) -> int:
 
 # A text with this many addresses has those not recently seen anonymised in batches.
 _PREFETCH_FROM = 16
+# A text with this many addresses has each distinct one replaced once, in one join (at
+# most _PREFETCH_FROM: the join's path is where the batches are made).
+_JOIN_FROM = 8
 
 
 class IpMasker:
@@ -180,7 +188,7 @@ class IpMasker:
         if normal is None:
             return text, count
         encoded: list[tuple[int, int, str]] = []
-        for start, end, form in sorted(find_ipv4_forms(normal.text) + find_ipv6_forms(normal.text)):
+        for start, end, form in sorted(itertools.chain(*find_address_forms(normal.text))):
             begin, finish = normal.span_in_original(start, end)
             written = normal.text[start:end]
             if text[begin:finish] != written and (not encoded or begin >= encoded[-1][1]):
@@ -196,14 +204,41 @@ class IpMasker:
         return "".join(pieces), count + len(encoded)
 
     def _mask(self, text: str) -> tuple[str, int]:
-        v4 = find_ipv4_forms(text)
-        v6 = find_ipv6_forms(text)
+        v4, v6 = find_address_forms(text)
         if not v4 and not v6:
             return text, 0
         # Each list is sorted by start; one holds no two spans with the same start.
         spans = sorted(v4 + v6, key=_earliest_then_longest) if v4 and v6 else v4 or v6
-        if self._pan is not None and len(spans) >= _PREFETCH_FROM:
-            self._prefetch(text, spans)
+        if len(spans) < _JOIN_FROM:
+            return self._mask_each(text, spans)
+        # Alerts repeat lines, so a text repeats its addresses: each distinct one is looked
+        # up (or anonymised) once, and the text rebuilt in one join.
+        starts, ends, forms = zip(*spans, strict=True)
+        overlapping = any(map(operator.lt, starts[1:], ends))
+        if self.mode == "fixed":
+            if overlapping:
+                return self._mask_each(text, spans)
+            replacements = [self.replacement] * len(spans)
+        else:
+            written = [text[start:end] for start, end, _ in spans]
+            entries = (
+                written if _PLAIN_FORMS.issuperset(forms) else list(map(_entry, forms, written))
+            )
+            distinct = dict(zip(entries, zip(forms, written, strict=True), strict=True))
+            if self._pan is not None and len(spans) >= _PREFETCH_FROM:
+                self._prefetch(distinct)
+            if overlapping:
+                return self._mask_each(text, spans)
+            table = {entry: self._resolve(*found) for entry, found in distinct.items()}
+            replacements = list(map(table.__getitem__, entries))
+        joined: list[str] = [""] * (2 * len(spans) + 1)
+        joined[0::2] = [text[a:b] for a, b in zip((0, *ends), (*starts, len(text)), strict=True)]
+        joined[1::2] = replacements
+        return "".join(joined), len(spans)
+
+    def _mask_each(self, text: str, spans: list[tuple[int, int, str]]) -> tuple[str, int]:
+        """`_mask`, one address at a time: for a few addresses, and where spans overlap (only
+        malformed text has them: the union of overlapping spans becomes `replacement`)."""
         pieces: list[str] = []
         position = 0
         count = 0
@@ -221,14 +256,14 @@ class IpMasker:
         pieces += [text[position : cluster[0]], self._replace(text, *cluster), text[cluster[1] :]]
         return "".join(pieces), count + 1
 
-    def _prefetch(self, text: str, spans: list[Any]) -> None:
+    def _prefetch(self, distinct: dict[str, tuple[str, str]]) -> None:
         """Have Crypto-PAn anonymise the addresses of a text not recently seen in a few
-        batches (see `CryptoPAn.prefetch`); `_transform` then finds them in its cache."""
+        batches (see `CryptoPAn.prefetch`); `_transform` then finds them in its cache.
+        `distinct` maps each address's entry among the recent ones to its form and text."""
         assert self._pan is not None
         inputs = []
-        for start, end, form in spans:
-            written = text[start:end]
-            if _entry(form, written) not in self._recent:
+        for entry, (form, written) in distinct.items():
+            if entry not in self._recent:
                 try:
                     value = _address_value(form, written)
                 except (ValueError, IndexError):
@@ -244,7 +279,11 @@ class IpMasker:
     def _replace(self, text: str, start: int, end: int, form: str, merged: int) -> str:
         if self.mode == "fixed" or merged > 1:
             return self.replacement
-        written = text[start:end]
+        return self._resolve(form, text[start:end])
+
+    def _resolve(self, form: str, written: str) -> str:
+        """The replacement of an address in truncate or pseudonym mode, from the recent ones
+        when it is there."""
         entry = _entry(form, written)
         recent = self._recent
         known = recent.get(entry)

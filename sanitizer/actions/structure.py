@@ -17,12 +17,22 @@ from typing import Any
 import jmespath.exceptions
 
 from sanitizer.actions.base import REDACTED, RewriteStrings
+from sanitizer.errors import RuleFailed
 from sanitizer.policy.building import REQUIRED, BuildContext, Options
 from sanitizer.policy.effects import UNKNOWN, Effect, Footprint, Report
 from sanitizer.policy.expressions import ExpressionTooDeep, compile_expression
 from sanitizer.policy.schema import RuleSpec
 from sanitizer.policy.selectors import compile_selector
-from sanitizer.policy.tree import Path, copy_json, delete_at, get_at, keep_only, prune, set_at
+from sanitizer.policy.tree import (
+    Path,
+    copy_json,
+    delete_at,
+    get_at,
+    keep_only,
+    prune,
+    set_at,
+    unencodable,
+)
 
 _JSON_SCALARS = (str, int, float, bool, type(None))
 _ABSENT: Any = object()
@@ -30,6 +40,12 @@ _ABSENT: Any = object()
 
 def _json_value(options: Options, name: str, default: Any) -> Any:
     value = options.get(name, (*_JSON_SCALARS, list, dict), default, describe="a JSON value")
+    problem = unencodable(value)
+    if problem is not None:  # YAML's .inf, .nan, 1.0e+999
+        raise options.error(
+            f"holds {problem}; write a finite number, or the text as a quoted string",
+            field=name,
+        )
     return copy_json(value)
 
 
@@ -124,6 +140,7 @@ class SetValue:
     path: Path
     value: Any  # the constant written, unless `expr` is given
     expr: Callable[[Any], Any] | None  # the compiled `expr:`, or None with `value`
+    rule_id: str = "set"  # names the rule when `expr` gives what JSON cannot carry
 
     def __call__(self, doc: Any, places: list[Path] | None, report: Report) -> Any:
         if self.expr is None:
@@ -133,6 +150,7 @@ class SetValue:
             if new is None:
                 return doc
             if type(new) is not str:  # a string needs no copy (most expressions make one)
+                self._check_encodable(new)
                 new = copy_json(new)
         path = self.path
         if len(path) == 1 and type(doc) is dict and type(path[0]) is str:
@@ -144,6 +162,17 @@ class SetValue:
         if before != new:
             report(path, 1)
         return doc
+
+    def _check_encodable(self, new: Any) -> None:
+        """Refuse the alert when `expr` gave a number no JSON output can carry: written, it
+        would fail the alert's encoding after the policy said yes."""
+        problem = unencodable(new)
+        if problem is not None:
+            raise RuleFailed(
+                f"rule {self.rule_id!r} (set): its expr gave {problem}; make it give a finite "
+                "number or a string (to_string), the alert was not forwarded",
+                rule=self.rule_id,
+            )
 
     def footprint(self) -> Footprint:
         return Footprint(writes=self.path, value=UNKNOWN if self.expr else self.value)
@@ -211,7 +240,7 @@ def build_set(rule: RuleSpec, options: Options, context: BuildContext) -> Effect
     if options.has("value"):
         value = _json_value(options, "value", None)
         options.finish()
-        return SetValue(path, value=value, expr=None)
+        return SetValue(path, value=value, expr=None, rule_id=rule.id)
     source = options.get("expr", str, describe="a JMESPath expression over the payload")
     try:
         compiled = compile_expression(source)
@@ -224,7 +253,7 @@ def build_set(rule: RuleSpec, options: Options, context: BuildContext) -> Effect
             field="expr",
         ) from None
     options.finish()
-    return SetValue(path, value=None, expr=compiled)
+    return SetValue(path, value=None, expr=compiled, rule_id=rule.id)
 
 
 def build_rename(rule: RuleSpec, options: Options, context: BuildContext) -> Effect:

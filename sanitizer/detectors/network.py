@@ -13,7 +13,7 @@ Choices made where the right answer is not obvious:
   ``ver:``, ``release``, ``build``, ``rev``, ``firmware``, ``chart``, ``image``, ``tag``,
   ``package``, and ``upgraded``/``updated``/``bumped``/``downgraded``/``rolled back``,
   each optionally followed by ``to`` or ``from`` (then up to two of `` :=``). An unlabelled
-  ``2.19.5.57`` is a valid address and is masked.
+  ``2.19.5.57`` is a valid address and is masked (the check: `sanitizer.detectors.versions`).
 * IPv4 inside host names: four dashed octets (0-255, leading zeros allowed, exactly four:
   not glued to a digit or to a fifth ``-octet``) count when the text says "host name": right
   after ``ip-`` (``ip-10-1-2-3``, ``ip-10-1-2-3.ec2.internal``; the ``ip`` not glued to a
@@ -54,6 +54,7 @@ import itertools
 import re
 
 from sanitizer.detectors.base import Detector, Span, run_length_before, union
+from sanitizer.detectors.versions import VERSION_WORDS, is_version, may_be_version_after
 
 __all__ = [
     "DASHED",
@@ -63,6 +64,7 @@ __all__ = [
     "REVERSE",
     "TEXTUAL",
     "VERSION_WORDS",
+    "find_address_forms",
     "find_ipv4",
     "find_ipv4_forms",
     "find_ipv6",
@@ -103,84 +105,29 @@ _IPV4_RE = re.compile(
 _IPV4_HINT = re.compile(r"\.[0-9]{1,3}\.[0-9]{1,3}\.")
 
 
-# A version number written like a quad: "v2.19.5.57", "version: 2.19.5.57", "chart 2.19.5.57",
-# "upgraded to 2.19.5.57". The words that say a version follows, optionally with "to" or
-# "from" after them, then one or two separators.
-VERSION_WORDS = (
-    "version",
-    "ver",
-    "release",
-    "build",
-    "rev",
-    "firmware",
-    "chart",
-    "image",
-    "tag",
-    "package",
-    "pkg",
-    "upgrade",
-    "upgraded",
-    "update",
-    "updated",
-    "bump",
-    "bumped",
-    "downgrade",
-    "downgraded",
-    "rolled back",
-)
-# Matched on the text before a quad read backwards, so one try at the quad decides: one or
-# two separators, maybe " to"/" from", a version word not glued to a letter before it; or a
-# "v" right before the quad.
-_VERSION_BEFORE_REVERSED = re.compile(
-    r"[ :=]{1,2}(?:(?i:ot|morf) )?(?i:"
-    + "|".join(re.escape(word[::-1]) for word in sorted(VERSION_WORDS, key=len, reverse=True))
-    + r")(?![A-Za-z])|[vV](?![A-Za-z])"
-)
-_VERSION_LOOKBACK = max(map(len, VERSION_WORDS)) + len(" from") + 2
-# The two characters right before a quad that follows one of those words: a word's last
-# letter or a separator, then a separator. Checked first, as a set lookup.
-_VERSION_TAILS = frozenset(
-    a + b
-    for a in {
-        *"oOmM :=",
-        *(w[-1] for w in VERSION_WORDS),
-        *(w[-1].upper() for w in VERSION_WORDS),
-    }
-    for b in " :="
-)
-
-
-# A quad after separators is a version only if a version word, "to" or "from" ends there.
-_VERSION_ENDINGS = frozenset(word[-2:] for word in (*VERSION_WORDS, "to", "from"))
-
-
-def _is_version(text: str, start: int) -> bool:
-    """Whether the quad at `start` follows a version marker."""
-    if not start or (text[start - 1] not in "vV" and text[start - 2 : start] not in _VERSION_TAILS):
-        return False
-    if text[start - 1] not in "vV":
-        # One or two separators, then a word's last two letters (checked exactly for ASCII;
-        # other letters may match a word's case-blindly, so the expression decides).
-        word_end = start - 2 if text[start - 2] in " :=" else start - 1
-        ending = text[max(0, word_end - 2) : word_end]
-        if ending.isascii() and ending.lower() not in _VERSION_ENDINGS:
-            return False
-    before = text[max(0, start - _VERSION_LOOKBACK) : start][::-1]
-    return _VERSION_BEFORE_REVERSED.match(before) is not None
-
-
 def find_ipv4(text: str) -> list[Span]:
     """Spans of IPv4 dotted quads (octets 0-255, leading zeros allowed), none inside a
     nibble run before ``ip6.arpa`` and none right after a version marker."""
+    return _find_ipv4(text, None)
+
+
+def _find_ipv4(text: str, arpa: bool | None) -> list[Span]:
+    """`find_ipv4`; `arpa` is `_mentions_arpa(text)` where the caller knows it."""
     if not _IPV4_HINT.search(text):
         return []
+    # The version check's first step reads the four characters before a quad: asked of the
+    # cache of `may_be_version_after` here, without a call of its own per match.
     spans = [
         (start, m.end(k))
         for m in _IPV4_RE.finditer(text)
         for k in (m.lastindex,)  # never None: each alternative of _IPV4_RE is one group
-        if k is not None and not _is_version(text, start := m.start() - k)
+        if k is not None
+        and (
+            ((start := m.start() - k) >= 4 and not may_be_version_after(text[start - 4 : start]))
+            or not is_version(text, start)
+        )
     ]
-    if spans and _mentions_arpa(text):
+    if spans and (_mentions_arpa(text) if arpa is None else arpa):
         runs = [(start, end) for start, end, _ in _nibble_runs(text)]
         spans = [span for span in spans if not any(a <= span[0] < b for a, b in runs)]
     if spans and _LONG_DOTTED_HINT.search(text):
@@ -232,8 +179,19 @@ def find_ipv4_forms(text: str) -> list[Found]:
     """Every IPv4 address with its form: dotted quads (a quad followed by ``.in-addr.arpa``
     is `REVERSE`) and dashed quads in host names (`DASHED`). Sorted by start; spans of
     different forms may overlap only in malformed text (``ip-1-2-3-4.5.6.7``)."""
-    dotted = find_ipv4(text)
-    if dotted and _mentions_arpa(text):
+    return _ipv4_forms(text, None)
+
+
+def find_address_forms(text: str) -> tuple[list[Found], list[Found]]:
+    """`find_ipv4_forms` and `find_ipv6_forms` of one text, which look for a reverse-DNS
+    name once between them."""
+    arpa = _mentions_arpa(text)
+    return _ipv4_forms(text, arpa), _ipv6_forms(text, arpa)
+
+
+def _ipv4_forms(text: str, arpa: bool | None) -> list[Found]:
+    dotted = _find_ipv4(text, arpa)
+    if dotted and (_mentions_arpa(text) if arpa is None else arpa):
         found = [
             (start, end, REVERSE if text[end : end + 13].lower() == _IN_ADDR else DOTTED)
             for start, end in dotted
@@ -379,8 +337,12 @@ def find_ipv6_forms(text: str) -> list[Found]:
     """Every IPv6 address with its form: what `find_ipv6` finds (`TEXTUAL`) and whole
     nibble names before ``ip6.arpa`` (`NIBBLES`, the span covering the 32 nibbles and the
     dots between them). Sorted by start, never overlapping."""
+    return _ipv6_forms(text, _mentions_arpa(text))
+
+
+def _ipv6_forms(text: str, arpa: bool) -> list[Found]:
     found = [(start, end, TEXTUAL) for start, end in find_ipv6(text)]
-    if _mentions_arpa(text):
+    if arpa:
         found += [(start, end, NIBBLES) for start, end, whole in _nibble_runs(text) if whole]
         found.sort()
     return found

@@ -18,6 +18,7 @@ policy's own expression, JSON types and positions, never a payload value.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,7 @@ import jmespath.exceptions
 from sanitizer import jsonio
 from sanitizer.errors import PolicyError, Refusal
 from sanitizer.policy.expressions import ExpressionTooDeep, compile_expression
+from sanitizer.policy.tree import unencodable
 
 __all__ = ["MAX_ALERTS", "SPLIT_RULE", "Split", "in_alert", "parse_split"]
 
@@ -37,6 +39,9 @@ SPLIT_RULE = "split"
 """The rule a refusal of the body's shape names (as `guard` names the guard)."""
 
 _FIELDS = ("select", "envelope")
+# A selection by field names only gives the body's own values, which JSON carried in; any
+# other may compute numbers (`[{n: sum(xs)}]`), which are checked.
+_FIELD_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 _HOW = "write 'split: alerts' or 'split: {select: alerts, envelope: [receiver, commonLabels]}'"
 
 
@@ -62,7 +67,8 @@ class Split:
         """One alert per element of the selection, each with the envelope's fields, in order.
 
         Raises `Refusal` (rule `split`) when the selection is not a list, is empty, holds more
-        than `MAX_ALERTS` elements or an element that is not an object. The alerts are new
+        than `MAX_ALERTS` elements, an element that is not an object or a number JSON cannot
+        carry. The alerts are new
         objects; their values are shared with `doc` (the policy copies what it edits)."""
         try:
             selected = self.search(doc)
@@ -84,6 +90,8 @@ class Split:
                 f"{MAX_ALERTS} per body; have the sender send smaller groups (Alertmanager: "
                 "max_alerts in webhook_configs)"
             )
+        if not _FIELD_PATH.fullmatch(self.select) and (problem := unencodable(selected)):
+            raise _refuse(f"{self.select!r} gave {problem}")
         common = {}
         if isinstance(doc, dict):
             common = {name: doc[name] for name in self.envelope if name in doc}

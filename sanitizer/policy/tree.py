@@ -6,6 +6,8 @@ so a rule that fails half-way leaves nothing behind: the copy is simply thrown a
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -30,6 +32,41 @@ def copy_json(value: Any) -> Any:
     if isinstance(value, list):
         return [copy_json(v) if isinstance(v, (dict, list)) else v for v in value]
     return value
+
+
+def unencodable(value: Any) -> str | None:
+    """Why JSON cannot carry a number inside `value`, or None when it can: an infinity or NaN
+    (what `to_number('1e999')` or a `sum` past the largest double gives), or an integer with
+    more digits than Python writes out (`sys.get_int_max_str_digits`, 4300 by default). The
+    reason names the kind of number, never the value."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str | bool) or node is None:
+            continue
+        if isinstance(node, float):
+            if not math.isfinite(node):
+                return "a number JSON cannot carry (infinity or NaN)"
+        elif isinstance(node, int):
+            if _too_many_digits(node):
+                return (
+                    "an integer of more than "
+                    f"{sys.get_int_max_str_digits()} digits, more than JSON output can carry"
+                )
+        elif isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return None
+
+
+def _too_many_digits(value: int) -> bool:
+    limit = sys.get_int_max_str_digits()
+    # Below 2**(limit * log2(10)) an integer has at most `limit` digits: no power of ten
+    # needs computing for any but the largest.
+    if not limit or value.bit_length() <= int(limit * 3.3219280948873626):
+        return False
+    return abs(value) >= 10**limit
 
 
 def get_at(doc: Any, path: Path, default: Any = _MISSING) -> Any:

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sanitizer.actions.pseudonyms import Hasher
-from sanitizer.detectors import network
+from sanitizer.detectors import versions
 from sanitizer.keys import Key
 
 
@@ -21,7 +21,7 @@ def test_hasher_is_hmac_sha256_for_any_key_and_text(key: bytes, text: str) -> No
     assert Hasher(material, 16, True)(text) == (f"{material.id}:{expected[:16]}", 1)
 
 
-_WORDS = [*network.VERSION_WORDS, "client", "to", "from", "at", "x", "KK", "bacK", "rev"]
+_WORDS = [*versions.VERSION_WORDS, "client", "to", "from", "at", "x", "KK", "bacK", "rev"]
 _BETWEEN = ["", " to", " from", " TO", " From", " x"]
 _SEPARATORS = ["", " ", ":", "=", "  ", ": ", "::", " := ", "\u212a"]
 
@@ -30,11 +30,11 @@ def _is_version_by_expression(text: str, start: int) -> bool:
     """The version check as it was before the two-letter shortcut: the one-character
     precheck, then the reversed expression."""
     if not start or (
-        text[start - 1] not in "vV" and text[start - 2 : start] not in network._VERSION_TAILS
+        text[start - 1] not in "vV" and text[start - 2 : start] not in versions._VERSION_TAILS
     ):
         return False
-    before = text[max(0, start - network._VERSION_LOOKBACK) : start][::-1]
-    return network._VERSION_BEFORE_REVERSED.match(before) is not None
+    before = text[max(0, start - versions._VERSION_LOOKBACK) : start][::-1]
+    return versions._VERSION_BEFORE_REVERSED.match(before) is not None
 
 
 @settings(max_examples=300)
@@ -53,4 +53,4 @@ def test_version_shortcut_agrees_with_the_expression(seed: int) -> None:
             + "10.1.2.3"
         )
         start = text.index("10.1.2.3")
-        assert network._is_version(text, start) == _is_version_by_expression(text, start), text
+        assert versions.is_version(text, start) == _is_version_by_expression(text, start), text
