@@ -130,13 +130,17 @@ def test_sigterm_ends_open_taps_stops_both_listeners_and_the_proxy_drains_cleanl
     tmp_path, standin
 ):
     admin = start_admin(tmp_path, standin.url)
+    opened = threading.Event()
     ended = threading.Event()
 
     def hold_a_tap() -> None:
         with httpx.stream(
             "GET", f"{admin.url}/api/tap", headers=admin.headers(), timeout=60
         ) as tap:
-            for _ in tap.iter_lines():
+            lines = tap.iter_lines()
+            Events(lines).next()  # its first counts: the stream is open
+            opened.set()
+            for _ in lines:
                 pass
         ended.set()
 
@@ -144,6 +148,7 @@ def test_sigterm_ends_open_taps_stops_both_listeners_and_the_proxy_drains_cleanl
         Events(tap.iter_lines()).next()  # it is open
         holder = threading.Thread(target=hold_a_tap, daemon=True)
         holder.start()
+        assert opened.wait(30), "the second tap never opened"
         assert admin.proxy.post("nagios", NAGIOS).status_code == 202
         standin.wait_for(1)
         assert admin.proxy.stop(signal.SIGTERM) == 0
