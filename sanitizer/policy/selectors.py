@@ -113,18 +113,19 @@ def compile_selector(expression: str) -> Selector:
     return Selector(expression, run, static, frozenset(_field_names(ast)), _pattern(ast))
 
 
-def format_path(path: Path, shown_keys: frozenset[str]) -> str:
+def format_path(path: Path, shown_keys: frozenset[str], *, indexes: bool = True) -> str:
     """JMESPath-like text for a path, for audit records: `alerts[0].host`, `@` for the root.
 
     A key not in `shown_keys` is written `*` (keys can carry payload data such as host names);
-    a shown key that is not a plain identifier is quoted: `"vo_annotate.s.Note"`.
+    a shown key that is not a plain identifier is quoted: `"vo_annotate.s.Note"`. With
+    `indexes=False` every array index is written `[*]` (one text per place of every element).
     """
     if not path:
         return "@"
     parts: list[str] = []
     for step in path:
         if isinstance(step, int):
-            parts.append(f"[{step}]")
+            parts.append(f"[{step}]" if indexes else "[*]")
             continue
         if step not in shown_keys:
             text = "*"

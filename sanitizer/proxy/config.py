@@ -118,6 +118,14 @@ def _section(doc: Mapping[str, Any], name: str, allowed: tuple[str, ...]) -> Map
     return value
 
 
+def _secret(raw: Any, *, what: str, field: str, environ: Mapping[str, str] | None) -> str:
+    """A secret setting (`{env: NAME}` or `{file: PATH}`) read, errors located at `field`."""
+    try:
+        return read_secret(parse_secret_ref(raw, what=what), what=what, environ=environ)
+    except LoadError as exc:
+        raise exc.located(field=field) from None
+
+
 def _number(
     section: Mapping[str, Any], key: str, default: float, *, where: str, low: float, integer: bool
 ) -> Any:
@@ -381,10 +389,7 @@ def _admin(
             field="admin.listen.port",
         )
     what = "the admin token"
-    try:
-        token = read_secret(parse_secret_ref(raw["token"], what=what), what=what, environ=env)
-    except LoadError as exc:
-        raise exc.located(field="admin.token") from None
+    token = _secret(raw["token"], what=what, field="admin.token", environ=env)
     if len(token) < 16:
         raise ConfigError(
             f"{what} is shorter than 16 characters; use `sanitizer keygen --token`",
@@ -414,11 +419,7 @@ def _spool_backend(spool: Mapping[str, Any], env: Mapping[str, str]) -> dict[str
             " postgresql://user:password@host/database URL",
             field="spool.dsn",
         )
-    what = "spool dsn"
-    try:
-        dsn = read_secret(parse_secret_ref(spool["dsn"], what=what), what=what, environ=env)
-    except LoadError as exc:
-        raise exc.located(field="spool.dsn") from None
+    dsn = _secret(spool["dsn"], what="spool dsn", field="spool.dsn", environ=env)
     if not dsn.startswith(("postgresql://", "postgres://")):
         raise ConfigError(
             "the secret must be a postgresql://user:password@host/database URL",

@@ -10,18 +10,17 @@ as audit paths are), any other key being `*`.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sanitizer import jsonio
 from sanitizer.errors import Refusal
+from sanitizer.policy.selectors import format_path
 from sanitizer.proxy.runtime import LiveRoute
 
 Path = tuple[str | int, ...]
 _MISSING: Any = object()
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 KINDS = (
     "kept_only_live",
@@ -65,19 +64,7 @@ def _same(a: Any, b: Any) -> bool:
 
 def generalise(path: Path, shown: frozenset[str]) -> str:
     """The value-free text of a place: indexes as `[*]`, keys the policies name, else `*`."""
-    parts: list[str] = []
-    for step in path:
-        if isinstance(step, int):
-            parts.append("[*]")
-            continue
-        if step not in shown:
-            text = "*"
-        elif _IDENTIFIER.match(step):
-            text = step
-        else:
-            text = json.dumps(step)
-        parts.append("." + text if parts else text)
-    return "".join(parts) or "@"
+    return format_path(path, shown, indexes=False)
 
 
 def differences(before: Any, live: Any, shadow: Any) -> dict[Path, str]:
