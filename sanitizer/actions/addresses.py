@@ -261,7 +261,7 @@ class IpMasker:
         batches (see `CryptoPAn.prefetch`); `_transform` then finds them in its cache.
         `distinct` maps each address's entry among the recent ones to its form and text."""
         assert self._pan is not None
-        inputs = []
+        inputs: dict[tuple[int, int], None] = {}  # an IPv4 and its IPv4-mapped form: once
         for entry, (form, written) in distinct.items():
             if entry not in self._recent:
                 try:
@@ -269,12 +269,12 @@ class IpMasker:
                 except (ValueError, IndexError):
                     continue  # not an address: `_transform` decides
                 if form in _IPV4_SEPARATORS:
-                    inputs.append((value, 32))
+                    inputs[value, 32] = None
                 elif value >> 32 == 0xFFFF:  # IPv4-mapped: `_ipv6` masks it as IPv4
-                    inputs.append((value & _IPV4_FULL, 32))
+                    inputs[value & _IPV4_FULL, 32] = None
                 else:
-                    inputs.append((value, 128))
-        self._pan.prefetch(inputs)
+                    inputs[value, 128] = None
+        self._pan.prefetch(list(inputs))
 
     def _replace(self, text: str, start: int, end: int, form: str, merged: int) -> str:
         if self.mode == "fixed" or merged > 1:

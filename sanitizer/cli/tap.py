@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -141,6 +142,9 @@ def cmd_tap(args: argparse.Namespace) -> int:
 
     token = _token(args.token_env)
     url = _tap_url(args.admin)
+    # Ctrl-C stops the tap even when it was started from a non-interactive shell's
+    # background job, which hands its children SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     shown = _Shown(args.pretty)
     headers = {"authorization": f"Bearer {token}", "accept": "text/event-stream"}
     params = {"route": args.route} if args.route else None
