@@ -100,29 +100,27 @@ def test_a_refused_credential_is_logged_with_the_route_it_tried_and_nothing_of_i
         proxy.stop()
 
 
+def serve_beside(tmp_path: Path, *program: str) -> subprocess.CompletedProcess[str]:
+    """`serve` of the config in `tmp_path` (whose spool a proxy already owns) on another
+    port, run to its end; `program` is how Python starts the command line."""
+    config_file, port = str(tmp_path / "config.yaml"), str(free_port())
+    return subprocess.run(
+        [sys.executable, *program, "serve", "--config", config_file, "--port", port],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=environment(OTHER_TOKEN="o" * 24),
+        timeout=60,
+        check=False,
+    )
+
+
 def test_a_second_proxy_on_an_owned_spool_fails_in_one_line_before_any_ready(
     tmp_path: Path, standin: StandIn
 ):
     first = start_proxy(tmp_path, config(standin.url), env=environment(OTHER_TOKEN="o" * 24))
     try:
-        second = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "sanitizer.cli",
-                "serve",
-                "--config",
-                str(tmp_path / "config.yaml"),
-                "--port",
-                str(free_port()),
-            ],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            env=environment(OTHER_TOKEN="o" * 24),
-            timeout=60,
-            check=False,
-        )
+        second = serve_beside(tmp_path, "-m", "sanitizer.cli")
         assert second.returncode == 2
         assert second.stdout == ""
         assert second.stderr.splitlines() == [
@@ -152,18 +150,7 @@ def test_a_proxy_that_loses_the_race_for_a_spool_stops_in_one_line_before_any_re
 ):
     first = start_proxy(tmp_path, config(standin.url), env=environment(OTHER_TOKEN="o" * 24))
     try:
-        second = subprocess.run(
-            [
-                *(sys.executable, "-c", _SERVE_PAST_THE_CHECK, "serve"),
-                *("--config", str(tmp_path / "config.yaml"), "--port", str(free_port())),
-            ],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            env=environment(OTHER_TOKEN="o" * 24),
-            timeout=60,
-            check=False,
-        )
+        second = serve_beside(tmp_path, "-c", _SERVE_PAST_THE_CHECK)
         assert second.returncode == 2
         lines = [json.loads(line) for line in second.stderr.splitlines()]
         assert [line["outcome"] for line in lines] == ["spool_owned"]
