@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from sanitizer.cli.tap import parse_events
 from tests.proxyproc import ROOT, ProxyProcess, environment, free_port, start_proxy
 
 ADMIN_TOKEN = "console-api-admin-token-3b9d0f6e1a2c"
@@ -102,20 +103,15 @@ def wait_until(condition: Callable[[], Any], what: str, timeout: float = 20.0) -
 
 
 class Events:
-    """Server-sent events read from an open stream, one (event, data) pair at a time."""
+    """Server-sent events read from an open stream, one (event, data) pair at a time, parsed
+    by the tap command's own reader (`sanitizer.cli.tap.parse_events`)."""
 
     def __init__(self, lines: Iterator[str]) -> None:
-        self._lines = lines
+        self._events = parse_events(lines)
 
     def next(self) -> tuple[str, Any]:
-        name, data = "", ""
-        for line in self._lines:
-            if line.startswith("event: "):
-                name = line[len("event: ") :]
-            elif line.startswith("data: "):
-                data = line[len("data: ") :]
-            elif line == "" and name:
-                return name, json.loads(data)
+        for event in self._events:
+            return event.name, json.loads(event.data)
         raise AssertionError("the event stream ended")
 
     def until(self, wanted: Callable[[str, Any], bool], limit: int = 200) -> tuple[str, Any]:
