@@ -73,7 +73,20 @@ def policy_from_text(
         policy = compile_policy(spec, keys, ACTIONS)
     except PolicyError as exc:
         raise exc.located(source=source) from None
-    return dataclasses.replace(policy, digest=hashlib.sha256(text.encode("utf-8")).hexdigest())
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return dataclasses.replace(policy, digest=digest, text=text)
+
+
+def recompiled(policy: Policy) -> Policy:
+    """The same policy compiled afresh from its text and its loaded keys, reading no file and
+    no environment: a forked worker process (`sanitizer.proxy.policyworker`) sanitizes with
+    objects no other thread has touched. A policy compiled without its text is returned as
+    it is."""
+    if not policy.text:
+        return policy
+    spec = parse_policy(read_yaml(policy.text, source=policy.name))
+    fresh = compile_policy(spec, {key.name: key for key in policy.keys}, ACTIONS)
+    return dataclasses.replace(fresh, digest=policy.digest, text=policy.text)
 
 
 def load_policy(path: str | Path, *, environ: Mapping[str, str] | None = None) -> Policy:

@@ -241,6 +241,8 @@ class Policy:
     split: Split | None = None
     # SHA-256 of the policy's text (hex): names the exact policy a route runs (metrics, console).
     digest: str = ""
+    # The policy's text, from which a worker process compiles its own copy (`loader.recompiled`).
+    text: str = field(default="", repr=False, compare=False)
     # Audit texts of recent paths, a memo (see `Memo`): alerts of one kind repeat their keys.
     _path_texts: Memo[Path, str] = field(
         default_factory=lambda: Memo(_PATH_TEXT_CACHE), init=False, repr=False, compare=False

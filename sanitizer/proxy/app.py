@@ -40,6 +40,7 @@ from sanitizer.proxy.upstreams import RefusalNotices
 
 if TYPE_CHECKING:
     from sanitizer.console.tap import TapHub
+    from sanitizer.proxy.policyworker import PolicyWorkers
 
 
 @dataclass
@@ -52,6 +53,7 @@ class Proxy:
     wake_delivery: Callable[[], None]
     notices: RefusalNotices | None = None
     tap: TapHub | None = None  # the console's live tap, when the console is on
+    workers: PolicyWorkers | None = None  # the sanitizing worker process, when on
 
     def build_app(self, lifespan: Any = None) -> Starlette:
         return Starlette(

@@ -6,6 +6,7 @@ spool: {path: /var/lib/sanitizer/spool, max_bytes: 1073741824}
   # or, shared by every replica: {backend: postgres, dsn: {env: SPOOL_DSN}, max_bytes: …}
 limits: {max_body_bytes: 1048576, max_depth: 64, read_timeout: 10}
 delivery: {workers: 32, backoff_base: 1, backoff_cap: 300, max_age: 86400}
+sanitize: {worker: true}   # a worker process runs the policies (default: with 2+ CPUs)
 routes:
   nagios:
     credentials: [{env: NAGIOS_INBOUND_TOKEN}]
@@ -41,11 +42,12 @@ from sanitizer.proxy.delivery import (
     DEFAULT_MAX_AGE,
     DEFAULT_WORKERS,
 )
+from sanitizer.proxy.policyworker import worker_by_default
 from sanitizer.proxy.tls import TlsSettings, read_tls_files
 from sanitizer.proxy.upstreams import DEFAULT_MARKER, UPSTREAM_TYPES
 
 _ROUTE_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
-_TOP_LEVEL = ("listen", "spool", "limits", "delivery", "routes", "admin")
+_TOP_LEVEL = ("listen", "spool", "limits", "delivery", "sanitize", "routes", "admin")
 _ON_REFUSAL = ("drop", "notify")
 DEFAULT_SPOOL_MAX_BYTES = 1 << 30
 
@@ -104,6 +106,7 @@ class Settings:
     spool_dsn: str | None = field(default=None, repr=False)  # a secret: never shown
     spool_lease: float | None = None  # postgres: seconds a claim holds before others take it
     admin: AdminSettings | None = None  # the console; off when the config has no `admin`
+    sanitize_worker: bool = False  # small bodies sanitized in a worker process (policyworker)
 
 
 def _section(doc: Mapping[str, Any], name: str, allowed: tuple[str, ...]) -> Mapping[str, Any]:
@@ -279,6 +282,9 @@ def settings_from_mapping(
     spool = _section(doc, "spool", ("backend", "path", "max_bytes", "dsn", "lease"))
     limits = _section(doc, "limits", ("max_body_bytes", "max_depth", "read_timeout"))
     delivery = _section(doc, "delivery", ("workers", "backoff_base", "backoff_cap", "max_age"))
+    worker = _section(doc, "sanitize", ("worker",)).get("worker", worker_by_default())
+    if not isinstance(worker, bool):
+        raise ConfigError("must be true or false", field="sanitize.worker")
     routes_raw = doc.get("routes")
     if not isinstance(routes_raw, Mapping) or not routes_raw:
         raise ConfigError("needs at least one route", field="routes")
@@ -350,6 +356,7 @@ def settings_from_mapping(
         source=source,
         tls=_tls(listen.get("tls"), base),
         admin=_admin(doc.get("admin"), port, routes, env),
+        sanitize_worker=worker,
         **_spool_backend(spool, env),
     )
 

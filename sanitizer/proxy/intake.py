@@ -4,6 +4,8 @@ read the body (JSON, within limits) → sanitize (the route's policy, then its u
 for each alert of the body: one, or one per element with the policy's `split:`) → queue them
 all in one spool commit (durable before anyone answers 2xx; all of a body or none) → count,
 log value-free (one line per alert), wake delivery.
+A small body's policy runs in the sanitizing worker process when there is one
+(`sanitizer.proxy.policyworker`), so the event loop's core is free for intake and delivery.
 A large body is parsed, sanitized and serialised on a worker thread, its turn bounding memory
 (`sanitizer.proxy.offload`): the event loop stays free for other senders and /healthz.
 An ingress module authenticates, picks the route, and shapes the answer its senders expect; it
@@ -38,6 +40,7 @@ from sanitizer.proxy.shadow import watch
 
 if TYPE_CHECKING:
     from sanitizer.proxy.app import Proxy
+    from sanitizer.proxy.policyworker import PolicyWorkers
 
 log = logging.getLogger("sanitizer.proxy")
 
@@ -132,14 +135,17 @@ def sanitize(route: LiveRoute, doc: Any) -> list[SanitizedAlert]:
 
 
 async def _load_and_sanitize(
-    route: LiveRoute, load: Callable[[], Awaitable[Any]]
+    workers: PolicyWorkers | None, route: LiveRoute, load: Callable[[], Awaitable[Any]]
 ) -> list[SanitizedAlert]:
     """The body's alerts sanitized: on the worker thread when its body took a turn (it is
-    large), inline otherwise. The turn ends here, whatever happens."""
+    large), in the worker process when there is one, inline otherwise. The turn ends here,
+    whatever happens."""
     try:
         doc = await load()
         if OFFLOAD.holds_turn():
             return await OFFLOAD.run(sanitize, route, doc)
+        if workers is not None:
+            return await workers.sanitize(route, doc)
         return sanitize(route, doc)
     finally:
         OFFLOAD.end_turn()
@@ -161,7 +167,7 @@ async def accept(
     metrics.series(metrics.received, name).inc()
     shadow = watch(metrics, route, load)
     try:
-        sanitized = await _load_and_sanitize(route, shadow.load)
+        sanitized = await _load_and_sanitize(proxy.workers, route, shadow.load)
         ids = await proxy.spool.append_many(
             name, [alert.body for alert in sanitized], routing_key=routing_key
         )

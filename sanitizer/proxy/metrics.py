@@ -191,6 +191,11 @@ class Metrics:
             registry=r,
         )
         self.last_reload_ok.set(1)
+        self.worker_restarts = Counter(
+            "sanitizer_sanitize_worker_restarts",
+            "Times the sanitizing worker process stopped unexpectedly and was restarted.",
+            registry=r,
+        )
         self.request_seconds = Histogram(
             "sanitizer_request_duration_seconds",
             "Time to answer an alert request.",

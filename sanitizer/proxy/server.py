@@ -40,8 +40,10 @@ from sanitizer.proxy import listeners
 from sanitizer.proxy.app import Proxy
 from sanitizer.proxy.config import Settings
 from sanitizer.proxy.delivery import Deliverer, RetryPolicy
+from sanitizer.proxy.intake import sanitize
 from sanitizer.proxy.logs import loop_exception_handler
 from sanitizer.proxy.metrics import DeliveryMetrics, Metrics, SpoolFigures
+from sanitizer.proxy.policyworker import PolicyWorkers
 from sanitizer.proxy.protocol import with_header_timeout
 from sanitizer.proxy.runtime import Runtime, build_runtime
 from sanitizer.proxy.shadow import shadow_summary
@@ -101,6 +103,8 @@ class Service:
             wake_delivery=self.deliverer.wake,
         )
         self.proxy.notices = RefusalNotices(self.spool.append, on_queued=self._notice_queued)
+        self.workers = PolicyWorkers(sanitize, on_restart=self.metrics.worker_restarts.inc)
+        self.proxy.workers = self.workers
         self.app = self.proxy.build_app(lifespan=self._lifespan)
         self.started = asyncio.Event()  # set once the lifespan has started everything
         self.ingress_url: str | None = None  # the bound address, once `serve` has bound it
@@ -152,6 +156,7 @@ class Service:
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, app: Any) -> AsyncIterator[None]:
+        self.workers.serve(self.runtime.routes, enabled=self.runtime.settings.sanitize_worker)
         await self.spool.start()
         await self.deliverer.start()
         loop = asyncio.get_running_loop()
@@ -186,6 +191,7 @@ class Service:
             yield
         finally:
             log.info("shutting down: stopping delivery, spool stays on disk")
+            await self.workers.close()
             await self.deliverer.stop()
             await self.spool.close()
             await self.runtime.aclose()
@@ -274,6 +280,7 @@ class Service:
             self.metrics.init_route(name)
         self.runtime = runtime
         self.proxy.runtime = runtime
+        self.workers.serve(runtime.routes, enabled=settings.sanitize_worker)
         self.metrics.set_policies({n: r.policy for n, r in runtime.routes.items()})
         self.metrics.count_reload(ok=True)
         self._record_reload("ok", f"reloaded: {len(runtime.routes)} route(s)")
