@@ -196,6 +196,12 @@ class Metrics:
             "Times the sanitizing worker process stopped unexpectedly and was restarted.",
             registry=r,
         )
+        self.worker_ready = Gauge(
+            "sanitizer_sanitize_worker_ready",
+            "1 while a sanitizing worker process is ready (small bodies are sanitized there), "
+            "0 while they are sanitized inline.",
+            registry=r,
+        )
         self.request_seconds = Histogram(
             "sanitizer_request_duration_seconds",
             "Time to answer an alert request.",

@@ -105,6 +105,7 @@ class Service:
         self.proxy.notices = RefusalNotices(self.spool.append, on_queued=self._notice_queued)
         self.workers = PolicyWorkers(sanitize, on_restart=self.metrics.worker_restarts.inc)
         self.proxy.workers = self.workers
+        self.metrics.worker_ready.set_function(lambda: 0.0 if self.workers.pid is None else 1.0)
         self.app = self.proxy.build_app(lifespan=self._lifespan)
         self.started = asyncio.Event()  # set once the lifespan has started everything
         self.ingress_url: str | None = None  # the bound address, once `serve` has bound it

@@ -233,6 +233,12 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def cpu_ticks(pid: int) -> int:
+    """User plus system CPU time of a process, in clock ticks (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
 def wait_for(condition: Any, what: str, timeout: float = 30) -> Any:
     deadline = time.monotonic() + timeout
     while not (value := condition()):
@@ -246,6 +252,14 @@ def test_the_proxy_sanitizes_in_a_child_that_holds_no_listener_spool_or_lock(tmp
     proxy = start_proxy(tmp_path, config)
     try:
         (child,) = wait_for(lambda: children(proxy.process.pid), "no worker process")
+        wait_for(lambda: proxy.metric("sanitizer_sanitize_worker_ready") == 1, "never ready")
+        before = cpu_ticks(child)
+        nagios = (ROOT / "tests/fixtures/alerts/nagios-service-critical.json").read_bytes()
+        for _ in range(100):
+            assert proxy.post("nagios", nagios).status_code == 202
+        assert cpu_ticks(child) - before >= 2  # the policy ran there, not in the proxy
+        standin.wait_for(100, timeout=30)
+        standin.clear()
         fds = {os.readlink(f"/proc/{child}/fd/{fd}") for fd in os.listdir(f"/proc/{child}/fd")}
         assert not any("spool" in target or "TCP" in target for target in fds), fds
         assert sum(target.startswith("socket:") for target in fds) == 1
@@ -296,6 +310,7 @@ def test_with_the_worker_off_the_proxy_has_no_child_and_still_sanitizes(tmp_path
         assert proxy.post("nagios", json.dumps(body)).status_code == 202
         assert "10.20.30.40" not in json.dumps(standin.wait_for(1))
         assert children(proxy.process.pid) == []
+        assert proxy.metric("sanitizer_sanitize_worker_ready") == 0
     finally:
         proxy.stop()
 
