@@ -95,6 +95,12 @@ def tree_cpu_seconds(pid: int) -> float:
     return total / TICKS
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User+system CPU seconds of `pid` alone (no children)."""
+    fields = _stat(pid)
+    return 0.0 if fields is None else sum(int(value) for value in fields[11:13]) / TICKS
+
+
 def tree_rss_bytes(pid: int) -> int:
     """Resident memory of `pid` and its descendants (sum of VmRSS)."""
     total = 0
@@ -105,6 +111,22 @@ def tree_rss_bytes(pid: int) -> int:
             continue
         for line in status.splitlines():
             if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) * 1024
+    return total
+
+
+def tree_pss_bytes(pid: int) -> int:
+    """Proportional memory of `pid` and its descendants (sum of Pss): a page shared by n
+    processes counts 1/n in each, so the sum is what the tree occupies, each page once. The
+    VmRSS sum counts twice every page a forked child shares with its parent."""
+    total = 0
+    for member in (pid, *descendants(pid)):
+        try:
+            rollup = Path(f"/proc/{member}/smaps_rollup").read_text()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        for line in rollup.splitlines():
+            if line.startswith("Pss:"):
                 total += int(line.split()[1]) * 1024
     return total
 

@@ -10,8 +10,10 @@ EXPENSIVE_POLICY on a webhook route to it, as real processes on 127.0.0.1. Then:
   process over its own connection, and the worst latency of a small normal alert posted every
   `--sender-interval` by another sender (another process, its own connection);
 - six at once (two of each kind, concurrently, one connection each): every status, and the
-  peak resident memory (VmRSS) of the proxy's whole process tree, sampled every 20 ms from
-  before the posts until the spool is empty again, next to the tree's resident memory before.
+  peak resident memory of the proxy's whole process tree, sampled every 20 ms from before the
+  posts until the spool is empty again, next to the tree's resident memory before. Resident
+  memory is the sum of Pss (each page once: the sanitizing worker is forked and shares most
+  of its pages with the proxy); the VmRSS sum, which counts those twice, is printed beside.
 
 Goals: /healthz worst <= 250 ms; six at once all accepted (2xx) with the tree <= 200 MiB.
 Misses are printed, never raised; tests/ asserts the same goals loosely.
@@ -35,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.loadgen import Poller, percentile  # noqa: E402
-from bench.procstat import SINK, Server, descendants, tree_rss_bytes  # noqa: E402
+from bench.procstat import SINK, Server, descendants, tree_pss_bytes, tree_rss_bytes  # noqa: E402
 from tests.expensive_alerts import EXPENSIVE_ALERTS, EXPENSIVE_POLICY  # noqa: E402
 from tests.proxyproc import INBOUND_TOKEN, ProxyProcess, free_port, start_proxy  # noqa: E402
 
@@ -129,7 +131,8 @@ class RssPeak:
 
     def __init__(self, pid: int, period: float = 0.02) -> None:
         self.pid, self.period = pid, period
-        self.peak = 0
+        self.peak = 0  # of the Pss sum (the goal's measure)
+        self.peak_rss = 0  # of the VmRSS sum, printed beside it
         self.samples = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -137,7 +140,8 @@ class RssPeak:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, tree_rss_bytes(self.pid))
+            self.peak = max(self.peak, tree_pss_bytes(self.pid))
+            self.peak_rss = max(self.peak_rss, tree_rss_bytes(self.pid))
             self.samples += 1
             self._stop.wait(self.period)
 
@@ -150,7 +154,7 @@ class RssPeak:
 def six_at_once(proxy: ProxyProcess, bodies: dict[str, bytes], interval: float) -> None:
     url = f"{proxy.url}/v1/alerts/{ROUTE}"
     pid = proxy.process.pid
-    before = tree_rss_bytes(pid)
+    before, before_rss = tree_pss_bytes(pid), tree_rss_bytes(pid)
     members = 1 + len(descendants(pid))
     jobs = [(kind, body) for kind, body in bodies.items() for _ in range(2)]
     healthz = Poller(f"{proxy.url}/healthz", interval=interval)
@@ -177,9 +181,13 @@ def six_at_once(proxy: ProxyProcess, bodies: dict[str, bytes], interval: float) 
     )
     print(
         f"  proxy process tree ({members} process{'es' if members > 1 else ''} at start) "
-        f"resident: {before / MIB:.0f} MiB before, peak {peak / MIB:.0f} MiB "
-        f"({rss.samples} samples every 20 ms) (goal <= {GOAL_TREE_MIB} MiB): "
-        f"{verdict(peak <= GOAL_TREE_MIB * MIB)}"
+        f"resident, each page once (Pss sum): {before / MIB:.0f} MiB before, peak "
+        f"{peak / MIB:.0f} MiB ({rss.samples} samples every 20 ms) (goal <= {GOAL_TREE_MIB} "
+        f"MiB): {verdict(peak <= GOAL_TREE_MIB * MIB)}"
+    )
+    print(
+        f"  (the VmRSS sum, which counts twice the pages the sanitizing worker shares with "
+        f"the proxy: {before_rss / MIB:.0f} MiB before, peak {rss.peak_rss / MIB:.0f} MiB)"
     )
 
 
