@@ -16,7 +16,8 @@ then `marshal` data (JSON values only: dicts, lists, strings, numbers, booleans,
 Unix socket pair; the child answers in order, so answers match requests first in, first out.
 
 Fail closed: an alert is queued only with the child's sanitized answer. If the child dies, or
-takes longer than `DEADLINE` (it is then killed), the requests it held are refused 503 with
+answers nothing for `DEADLINE` seconds while it holds requests (it is then killed: a child
+under load keeps answering, a hung one does not), the requests it held are refused 503 with
 Retry-After and the child is started again after a back-off. While no child is ready (at
 start, after a reload, between restarts) a request is sanitized inline, as without a worker:
 the result is the same, only slower.
@@ -49,7 +50,7 @@ __all__ = ["DEADLINE", "PolicyWorkers", "worker_by_default"]
 
 log = logging.getLogger("sanitizer.proxy")
 
-DEADLINE = 30.0  # seconds one small body may take in the child before the child is killed
+DEADLINE = 30.0  # seconds without an answer, while it holds requests, before a child is killed
 RESTART_DELAYS = (0.1, 1.0, 5.0, 30.0)  # back-off between restarts of a child that keeps dying
 STEADY = 60.0  # a child that ran this long before it died restarts after the first delay
 RETRY_AFTER = 1  # seconds, on the 503 of a request whose child died
@@ -134,8 +135,8 @@ def _fork() -> int:
 
 class _Child(asyncio.Protocol):
     """One forked child serving one set of routes, and the requests it holds. Answers are
-    read as a protocol (frames cut in `data_received`): per request a future and a deadline
-    timer, no task, no stream coroutine; the hop costs the loop ~20 µs."""
+    read as a protocol (frames cut in `data_received`): per request a future, no task, no
+    stream coroutine, no timer (one watchdog per child)."""
 
     def __init__(self, routes: Mapping[str, LiveRoute], sanitize: Sanitize) -> None:
         self.routes = dict(routes)
@@ -146,9 +147,9 @@ class _Child(asyncio.Protocol):
         self.started = loop.time()
         self.done: asyncio.Future[int] = loop.create_future()  # its wait status, once reaped
         self._loop = loop
-        self._pending: collections.deque[tuple[asyncio.Future[Any], asyncio.TimerHandle]] = (
-            collections.deque()
-        )
+        self._pending: collections.deque[asyncio.Future[Any]] = collections.deque()
+        self._progress = 0.0  # loop time of the last answer, or of the first request held
+        self._watchdog: asyncio.TimerHandle | None = None
         self._buffer = bytearray()
         self._transport: asyncio.Transport | None = None
         parent, child = socket.socketpair()
@@ -195,16 +196,17 @@ class _Child(asyncio.Protocol):
                 kind, names = answer
                 self.serves, self.ready = frozenset(names), kind == "ready"
             elif self._pending:
-                future, deadline = self._pending.popleft()
-                deadline.cancel()
+                self._progress = self._loop.time()
+                future = self._pending.popleft()
                 if not future.done():
                     future.set_result(answer)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.ready = False
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         while self._pending:
-            future, deadline = self._pending.popleft()
-            deadline.cancel()
+            future = self._pending.popleft()
             if not future.done():
                 future.set_exception(
                     Unavailable(
@@ -219,9 +221,19 @@ class _Child(asyncio.Protocol):
         if not self.done.done():
             self.done.set_result(-1 if failed else reaping.result()[1])
 
-    def _expired(self, future: asyncio.Future[Any]) -> None:
-        if not future.done():
-            future.set_exception(
+    def _stalled(self) -> None:
+        """The watchdog: a child that answered nothing for DEADLINE seconds while holding
+        requests is killed, and its oldest request told why."""
+        self._watchdog = None
+        if not self._pending:
+            return
+        due = self._progress + DEADLINE
+        if self._loop.time() < due:
+            self._watchdog = self._loop.call_at(due, self._stalled)
+            return
+        oldest = self._pending[0]
+        if not oldest.done():
+            oldest.set_exception(
                 Unavailable(
                     f"sanitizing took longer than {DEADLINE:g} seconds; retry shortly",
                     retry_after=RETRY_AFTER,
@@ -237,7 +249,11 @@ class _Child(asyncio.Protocol):
         if transport is None or transport.is_closing():
             raise Unavailable("the sanitizing worker stopped; retry shortly", retry_after=1)
         future: asyncio.Future[Any] = self._loop.create_future()
-        self._pending.append((future, self._loop.call_later(DEADLINE, self._expired, future)))
+        if not self._pending:
+            self._progress = self._loop.time()
+        if self._watchdog is None:
+            self._watchdog = self._loop.call_at(self._progress + DEADLINE, self._stalled)
+        self._pending.append(future)
         transport.write(_LENGTH.pack(len(frame)) + frame)
         answer = await future
         if answer[0] == "ok":
