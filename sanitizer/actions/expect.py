@@ -18,20 +18,22 @@ string of 1-20 ASCII digits, as senders write Unix times).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sanitizer.errors import RuleFailed
 from sanitizer.policy.building import BuildContext, Options
-from sanitizer.policy.effects import Effect, Footprint, Report
+from sanitizer.policy.effects import Effect, Footprint, Report, Where
 from sanitizer.policy.schema import RuleSpec
 from sanitizer.policy.tree import Path, delete_at, get_at, is_number
 
 __all__ = ["TYPES", "build_expect"]
 
-_DIGITS = re.compile(r"[0-9]{1,20}")
+
+def _digits(value: Any) -> bool:
+    """1-20 ASCII digits (what `[0-9]{1,20}` fully matches), without a regex."""
+    return isinstance(value, str) and 0 < len(value) <= 20 and value.isascii() and value.isdigit()
 
 
 TYPES: dict[str, Callable[[Any], bool]] = {
@@ -43,7 +45,21 @@ TYPES: dict[str, Callable[[Any], bool]] = {
     "object": lambda v: isinstance(v, dict),
     "array": lambda v: isinstance(v, list),
     "scalar": lambda v: v is None or isinstance(v, str | bool) or is_number(v),
-    "digits": lambda v: isinstance(v, str) and _DIGITS.fullmatch(v) is not None,
+    "digits": _digits,
+}
+
+# Per type, the exact Python types whose every value it accepts: a value of one of them fits
+# without calling the test (strings only when no max_length applies).
+_WHOLE_TYPES: dict[str, frozenset[type]] = {
+    "string": frozenset({str}),
+    "number": frozenset({int, float}),
+    "integer": frozenset({int}),
+    "boolean": frozenset({bool}),
+    "null": frozenset({type(None)}),
+    "object": frozenset({dict}),
+    "array": frozenset({list}),
+    "scalar": frozenset({str, int, float, bool, type(None)}),
+    "digits": frozenset(),
 }
 
 
@@ -53,6 +69,10 @@ class Expect:
     max_length: int | None
     refuse: bool
     rule_id: str
+    # Exact types that fit outright (see `_WHOLE_TYPES`), and when `string` is accepted with a
+    # max_length, that length: it alone decides a `str`. `fits` decides every other value.
+    whole: frozenset[type] = frozenset()
+    string_limit: int | None = None
 
     def fits(self, value: Any) -> bool:
         for accept in self.accepts:
@@ -80,6 +100,9 @@ class Expect:
             wrong = [place for place in places if not fits(get_at(doc, place))]
         if not wrong:
             return doc
+        return self._mismatched(doc, wrong, report)
+
+    def _mismatched(self, doc: Any, wrong: list[Path], report: Report) -> Any:
         if self.refuse:
             raise RuleFailed(
                 f"rule {self.rule_id!r} (expect): a selected value has a type this receiver "
@@ -98,6 +121,50 @@ class Expect:
     def describe(self) -> list[str]:
         return []
 
+    def finding(self, where: Where) -> Effect | None:
+        """Top-level fields (`select: [a, b]`) fused (`SelfFinding`)."""
+        if where.fields is None:
+            return None
+        return _ExpectFields(self, where.fields, where.find)
+
+
+@dataclass(frozen=True)
+class _ExpectFields:
+    """An expect of top-level fields: each present value checked where it is, exact types
+    that always fit without a call."""
+
+    expect: Expect
+    fields: tuple[Path, ...]
+    find: Callable[[Any], list[Path]] = field(repr=False)
+
+    def __call__(self, doc: Any, places: list[Path] | None, report: Report) -> Any:
+        if type(doc) is not dict:
+            return self.expect(doc, self.find(doc), report)
+        expect = self.expect
+        whole, limit, fits = expect.whole, expect.string_limit, expect.fits
+        wrong = []
+        for place in self.fields:
+            if place[0] not in doc:
+                continue
+            value = doc[place[0]]
+            kind = type(value)
+            if kind in whole:
+                continue
+            if kind is str and limit is not None:
+                if len(value) > limit:
+                    wrong.append(place)
+            elif not fits(value):
+                wrong.append(place)
+        if not wrong:
+            return doc
+        return self.expect._mismatched(doc, wrong, report)
+
+    def footprint(self) -> Footprint:
+        return self.expect.footprint()
+
+    def describe(self) -> list[str]:
+        return self.expect.describe()
+
 
 def build_expect(rule: RuleSpec, options: Options, context: BuildContext) -> Effect:
     del context
@@ -115,6 +182,17 @@ def build_expect(rule: RuleSpec, options: Options, context: BuildContext) -> Eff
     if on_mismatch not in ("drop", "refuse"):
         raise options.error("must be 'drop' (remove the value) or 'refuse'", field="on_mismatch")
     options.finish()
+    whole = frozenset().union(*(_WHOLE_TYPES[name] for name in names))
+    string_limit = None
+    if max_length is not None:
+        whole -= {str}
+        if "string" in names:
+            string_limit = max_length
     return Expect(
-        tuple(TYPES[name] for name in names), max_length, on_mismatch == "refuse", rule.id
+        tuple(TYPES[name] for name in names),
+        max_length,
+        on_mismatch == "refuse",
+        rule.id,
+        whole,
+        string_limit,
     )

@@ -11,7 +11,7 @@ truncate  cut strings to `max_length`, ending with `marker:`
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jmespath.exceptions
@@ -19,7 +19,7 @@ import jmespath.exceptions
 from sanitizer.actions.base import REDACTED, RewriteStrings
 from sanitizer.errors import RuleFailed
 from sanitizer.policy.building import REQUIRED, BuildContext, Options
-from sanitizer.policy.effects import UNKNOWN, Effect, Footprint, Report
+from sanitizer.policy.effects import UNKNOWN, Effect, Footprint, Report, Where
 from sanitizer.policy.expressions import ExpressionTooDeep, compile_expression
 from sanitizer.policy.schema import RuleSpec
 from sanitizer.policy.selectors import compile_selector
@@ -36,6 +36,7 @@ from sanitizer.policy.tree import (
 
 _JSON_SCALARS = (str, int, float, bool, type(None))
 _ABSENT: Any = object()
+_CONTAINERS = frozenset({dict, list})
 
 
 def _json_value(options: Options, name: str, default: Any) -> Any:
@@ -99,6 +100,62 @@ class Drop:
     def describe(self) -> list[str]:
         return []
 
+    def finding(self, where: Where) -> Effect | None:
+        """Top-level fields (`select: [a, b]`) or a `keys` regex alone, fused (`SelfFinding`)."""
+        if where.fields is not None:
+            return _DropFields(self, where.fields, where.find)
+        if where.matching is not None:
+            return _DropKeys(self, where.matching, where.find)
+        return None
+
+
+@dataclass(frozen=True)
+class _DropFields:
+    """A drop of top-level fields: each present one deleted and reported, in order."""
+
+    drop: Drop
+    fields: tuple[Path, ...]
+    find: Callable[[Any], list[Path]] = field(repr=False)
+
+    def __call__(self, doc: Any, places: list[Path] | None, report: Report) -> Any:
+        if type(doc) is not dict:
+            return self.drop(doc, self.find(doc), report)
+        for place in self.fields:
+            if place[0] in doc:
+                del doc[place[0]]
+                report(place, 1)
+        return doc
+
+    def footprint(self) -> Footprint:
+        return self.drop.footprint()
+
+    def describe(self) -> list[str]:
+        return self.drop.describe()
+
+
+@dataclass(frozen=True)
+class _DropKeys:
+    """A drop by `keys` regex: on a flat object (the common alert), the matching keys are
+    deleted as the key locator's memo names them, without building places first."""
+
+    drop: Drop
+    matching: Callable[[dict[str, Any]], tuple[str, ...]] = field(repr=False)
+    find: Callable[[Any], list[Path]] = field(repr=False)
+
+    def __call__(self, doc: Any, places: list[Path] | None, report: Report) -> Any:
+        if type(doc) is dict and _CONTAINERS.isdisjoint(map(type, doc.values())):
+            for key in self.matching(doc):
+                del doc[key]
+                report((key,), 1)
+            return doc
+        return self.drop(doc, self.find(doc), report)
+
+    def footprint(self) -> Footprint:
+        return self.drop.footprint()
+
+    def describe(self) -> list[str]:
+        return self.drop.describe()
+
 
 @dataclass(frozen=True)
 class Allow:
@@ -111,6 +168,37 @@ class Allow:
 
     def describe(self) -> list[str]:
         return []
+
+    def finding(self, where: Where) -> Effect | None:
+        """Top-level fields (`select: [a, b]`) fused (`SelfFinding`)."""
+        if where.fields is None:
+            return None
+        return _AllowFields(self, frozenset(place[0] for place in where.fields), where.find)
+
+
+@dataclass(frozen=True)
+class _AllowFields:
+    """An allow of top-level fields: an object keeps the keys it names, in its own order
+    (what `keep_only` does with the places present)."""
+
+    allow: Allow
+    keep: frozenset[str | int]
+    find: Callable[[Any], list[Path]] = field(repr=False)
+
+    def __call__(self, doc: Any, places: list[Path] | None, report: Report) -> Any:
+        if type(doc) is not dict:
+            return self.allow(doc, self.find(doc), report)
+        keep = self.keep
+        out = {key: value for key, value in doc.items() if key in keep}
+        if len(out) < len(doc):
+            report((), len(doc) - len(out))
+        return out
+
+    def footprint(self) -> Footprint:
+        return self.allow.footprint()
+
+    def describe(self) -> list[str]:
+        return self.allow.describe()
 
 
 @dataclass(frozen=True)
@@ -144,12 +232,15 @@ class SetValue:
 
     def __call__(self, doc: Any, places: list[Path] | None, report: Report) -> Any:
         if self.expr is None:
-            new = copy_json(self.value)
+            new = self.value
+            if isinstance(new, dict | list):  # scalars are immutable: no copy
+                new = copy_json(new)
         else:
             new = self.expr(doc)
             if new is None:
                 return doc
-            if type(new) is not str:  # a string needs no copy (most expressions make one)
+            # A string or boolean needs no check or copy (most expressions give one).
+            if type(new) is not str and type(new) is not bool:
                 self._check_encodable(new)
                 new = copy_json(new)
         path = self.path
@@ -200,6 +291,12 @@ class Rename:
 
     def footprint(self) -> Footprint:
         return Footprint(writes=self.target, moves=self.source)
+
+    def inert_without(self) -> str | None:
+        """The top-level key without which this leaves an object as it is and reports
+        nothing (its source, when that is one top-level key), else None."""
+        source = self.source
+        return source[0] if len(source) == 1 and isinstance(source[0], str) else None
 
     def describe(self) -> list[str]:
         return []

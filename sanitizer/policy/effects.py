@@ -60,3 +60,42 @@ class Effect(Protocol):
     def describe(self) -> list[str]:
         """Lines a rule summary shows about this effect's settings (`detectors: email,
         ipv4`); empty when there is nothing to add to the action's name."""
+
+
+@dataclass(frozen=True)
+class Where:
+    """What an effect fused with its rule's locator may read of that locator (`SelfFinding`).
+
+    find      the locator's own `find`: the places of any document
+    fields    the top-level keys it selects, as places (`select: [a, b]`), when that is all
+              it selects; else None
+    matching  with a `keys` regex and no `select`: the keys of one object the regex finds,
+              in order (that object's own keys, not nested ones); else None
+    """
+
+    find: Callable[[Any], list[Path]]
+    fields: tuple[Path, ...] | None
+    matching: Callable[[dict[str, Any]], tuple[str, ...]] | None
+
+
+class SelfFinding(Protocol):
+    """What an effect may also offer (the engine looks for `finding`): the same effect fused
+    with its rule's locator, for the rule shapes it has a quicker way to run.
+
+    The fused effect is called with `places=None` and finds its own places; on every
+    document it gives exactly what `effect(doc, where.find(doc), report)` gives (the same
+    result, the same reports in the same order, the same errors), reading a top-level
+    object's keys directly where the generic locator would build paths first.
+    """
+
+    def finding(self, where: Where) -> Effect | None:
+        """The fused effect, or None when this locator has no quicker shape."""
+
+
+class InertWithout(Protocol):
+    """What an effect may also offer (the engine looks for `inert_without`): the top-level key
+    without which it leaves an object as it is and reports nothing, or None. The engine skips
+    a run of such unconditional rules at once when an object has none of their keys."""
+
+    def inert_without(self) -> str | None:
+        """That key, or None when there is no such key."""
