@@ -78,9 +78,16 @@ _NAME_CHARS_BACKWARDS = re.compile(r"[\w.-]*+")
 
 
 def _suffix_pattern(suffixes: Iterable[str]) -> re.Pattern[str]:
-    """A dot and one suffix, not followed by more of a name (a trailing dot may follow)."""
-    alternatives = "|".join(re.escape(s) for s in sorted(set(suffixes), key=len, reverse=True))
-    return re.compile(rf"\.(?i:{alternatives})(?![\w-]|\.[\w-])")
+    """A dot and one suffix, not followed by more of a name (a trailing dot may follow).
+
+    The look-ahead for the suffixes' first letters is implied by the alternatives (a class
+    folds case as a literal does) and turns most dots of a text away before they are tried
+    (a plugin output's numbers and addresses are full of dots): 3.4 -> 1.7 µs on the
+    bench's 384-character Nagios output."""
+    ordered = sorted(set(suffixes), key=len, reverse=True)
+    alternatives = "|".join(re.escape(s) for s in ordered)
+    firsts = "".join(sorted({re.escape(s[0]) for s in ordered}))
+    return re.compile(rf"\.(?=(?i:[{firsts}]))(?i:{alternatives})(?![\w-]|\.[\w-])")
 
 
 class _HostNames:

@@ -58,8 +58,10 @@ class _Verified:
     A guard built from the same detectors as a policy's scrub would scan the scrub's output
     again, the longest strings of an alert included, to find what the scrub's last round
     already proved absent. Detectors are pure, so the same detectors on the same text give
-    the same answer: the guard asks here first. Bounded, oldest out; in memory only, and
-    what it holds is scrubbed output.
+    the same answer: the guard asks here first. A text the scrub found nothing in is its
+    own output and is remembered too (a clean plugin output: 178 -> 168 µs per alert of
+    rules/nagios.yaml). Bounded, oldest out; in memory only, and what it holds is scrubbed
+    output.
     """
 
     def __init__(self, size: int) -> None:
@@ -185,7 +187,7 @@ class Scrubber:
         for _ in range(_ROUNDS):
             hits = self._hits(text)
             if not hits:
-                if total and len(text) > _SHORT:
+                if len(text) > _SHORT:  # changed or not: a guard need not scan it again
                     _VERIFIED.add(self._identity, text)
                 break
             text, count = _replace(text, hits, self._replacements)

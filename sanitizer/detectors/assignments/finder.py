@@ -87,7 +87,14 @@ def _find_secret_assignment(text: str) -> list[Span]:
     if first is None:
         return []
     spans = _find_after_names(text, folded, first.start())
-    if any(client in folded for client in ("mysql", "mariadb", "pgsql", "sshpass", "redis-cli")):
+    # Spelled out: a generator over the names costs more than the five checks (~1 µs).
+    if (
+        "mysql" in folded
+        or "mariadb" in folded
+        or "pgsql" in folded
+        or "sshpass" in folded
+        or "redis-cli" in folded
+    ):
         spans += find_client_passwords(text, folded)
     if "identified" in folded:
         spans += find_identified_by(text, folded)

@@ -14,6 +14,7 @@ Choices made where the right answer is not obvious:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from sanitizer.detectors.base import Detector, Span
 from sanitizer.detectors.personal.shapes import digit_shape
@@ -86,6 +87,39 @@ def _cards_in_groups(run: str, offset: int) -> list[Span]:
     return spans
 
 
+def _candidates(text: str, shape: bytes) -> Iterator[re.Match[str]]:
+    """What ``_CARD_CANDIDATE_RE.finditer(text)`` finds that can hold a card.
+
+    A candidate is made of digits, spaces and dashes only, so it lies inside one run of
+    them, and the pattern's look-arounds see a character that is none of them at each end
+    of the run: the runs can be searched one by one. A card needs a run whose shape holds
+    one of the hints (`_find_credit_card`), so in ASCII text (where the shape's offsets are
+    the text's) only those runs are searched: the pattern, which opens with a class, is
+    tried at every digit of the runs searched, and a plugin output's other digits (times,
+    counts, addresses) are spared. Each run is searched once."""
+    if not text.isascii():
+        yield from _CARD_CANDIDATE_RE.finditer(text)
+        return
+    # The next place of each hint, each looked for again only once passed: linear.
+    nexts = [shape.find(hint) for hint in _CARD_HINTS]
+    while True:
+        found = [at for at in nexts if at >= 0]
+        if not found:
+            return
+        at = min(found)
+        end = shape.find(b"x", at)
+        end = len(shape) if end < 0 else end
+        yield from _CARD_CANDIDATE_RE.finditer(text, shape.rfind(b"x", 0, at) + 1, end)
+        nexts = [
+            shape.find(hint, end) if 0 <= next_at < end else next_at
+            for hint, next_at in zip(_CARD_HINTS, nexts, strict=True)
+        ]
+
+
+# In `digit_shape`: a run of 13 digits, or two groups of 3 split by a space or a dash.
+_CARD_HINTS = (b"000 000", b"0000000000000")
+
+
 def _find_credit_card(text: str) -> list[Span]:
     # Every card has 13 digits or more; every candidate holds 13 digits in a row or two
     # groups of 3+ digits split by a space or a dash, which a translated copy shows at a
@@ -93,10 +127,10 @@ def _find_credit_card(text: str) -> list[Span]:
     if len(text) < 13:
         return []
     shape = digit_shape(text)
-    if b"000 000" not in shape and b"0000000000000" not in shape:
+    if b"000 000" not in shape and b"0000000000000" not in shape:  # `_CARD_HINTS`
         return []
     spans = []
-    for match in _CARD_CANDIDATE_RE.finditer(text):
+    for match in _candidates(text, shape):
         digits = match.group()
         if digits.isdigit():
             if digits[0] in "23456" and _luhn_ok(digits):
