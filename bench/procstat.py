@@ -101,34 +101,31 @@ def process_cpu_seconds(pid: int) -> float:
     return 0.0 if fields is None else sum(int(value) for value in fields[11:13]) / TICKS
 
 
-def tree_rss_bytes(pid: int) -> int:
-    """Resident memory of `pid` and its descendants (sum of VmRSS)."""
+def _tree_sum(pid: int, source: str, field: str) -> int:
+    """The sum of one kB field (e.g. "VmRSS:" of /proc/PID/status) over `pid` and its live
+    descendants, in bytes."""
     total = 0
     for member in (pid, *descendants(pid)):
         try:
-            status = Path(f"/proc/{member}/status").read_text()
+            text = Path(f"/proc/{member}/{source}").read_text()
         except (FileNotFoundError, ProcessLookupError):
             continue
-        for line in status.splitlines():
-            if line.startswith("VmRSS:"):
+        for line in text.splitlines():
+            if line.startswith(field):
                 total += int(line.split()[1]) * 1024
     return total
+
+
+def tree_rss_bytes(pid: int) -> int:
+    """Resident memory of `pid` and its descendants (sum of VmRSS)."""
+    return _tree_sum(pid, "status", "VmRSS:")
 
 
 def tree_pss_bytes(pid: int) -> int:
     """Proportional memory of `pid` and its descendants (sum of Pss): a page shared by n
     processes counts 1/n in each, so the sum is what the tree occupies, each page once. The
     VmRSS sum counts twice every page a forked child shares with its parent."""
-    total = 0
-    for member in (pid, *descendants(pid)):
-        try:
-            rollup = Path(f"/proc/{member}/smaps_rollup").read_text()
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        for line in rollup.splitlines():
-            if line.startswith("Pss:"):
-                total += int(line.split()[1]) * 1024
-    return total
+    return _tree_sum(pid, "smaps_rollup", "Pss:")
 
 
 class Server:
