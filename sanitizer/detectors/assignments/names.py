@@ -49,7 +49,7 @@ _CORE = r"p(?:ass|w|sk)|s(?:ecret|ess|ig)|token|key|auth|c(?:red|ookie|onn(?:ect
 CORE_RE = re.compile(_CORE)
 TRIGGER_RE = re.compile(rf"{_CORE}|m(?:ysql|ariadb)|pgsql|redis-cli|identified")
 _NAME_RUN_RE = re.compile(r"[a-z0-9_.\-]*+")
-_NAME_RUN_BACK_RE = re.compile(rf"[a-z0-9_.\-]{{0,{MAX_NAME + 1}}}+")
+_NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_.-"
 _CAMEL_PARTS_RE = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
 _KEY_PREFIXES = (
@@ -186,6 +186,7 @@ def classify(name: str) -> Name | None:
 
 def name_bounds(folded: str, core_start: int, core_end: int, floor: int) -> Span:
     """The run of name characters around a secret word found at [core_start, core_end)."""
+    # The window holds at most MAX_NAME + 1 characters, so stripping it is the bounded run.
     window = folded[max(floor, core_start - MAX_NAME - 1) : core_start]
-    before = _run_end(_NAME_RUN_BACK_RE, window[::-1], 0)
-    return core_start - before, _run_end(_NAME_RUN_RE, folded, core_end)
+    start = core_start - len(window) + len(window.rstrip(_NAME_CHARS))
+    return start, _run_end(_NAME_RUN_RE, folded, core_end)

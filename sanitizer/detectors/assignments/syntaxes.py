@@ -64,12 +64,25 @@ _ELEMENT_TEXT_RE = re.compile(r"\\{0,15}[\"'`][^<>\n]{0,256}+(?<!/)>")
 _START_TAG_REST_RE = re.compile(r"(?:[ \t\r\n][^<>]{0,256})?(?<!/)>")
 _FLAG_BEFORE = frozenset(" \t\r\n\"'[(,=")
 
+# A pattern read backwards (see `_before`), its window, the characters it may match right
+# before the name, and the last character before those it needs ("" for the window's start).
+_Back = tuple[re.Pattern[str], int, str, tuple[str, ...]]
+_NAME_FIELD_BACK: _Back = (_NAME_FIELD_BACK_RE, 100, " \t\"'`\\", (":", "=", ">"))
+_LINE_START_BACK: _Back = (_LINE_START_BACK_RE, 40, " \t", ("", "\n"))
+_YAML_KEY_LINE_BACK: _Back = (_YAML_KEY_LINE_BACK_RE, 140, " -\"'", ("", "\n"))
 
-def _before(text: str, position: int, backwards: re.Pattern[str], width: int) -> bool:
-    """Whether `backwards` matches the text before `position` read backwards, within `width`
-    characters: a match that runs into the edge of a window cut short does not count."""
-    window = text[max(0, position - width) : position][::-1].lower()
-    match = backwards.match(window)
+
+def _before(text: str, position: int, backwards: _Back) -> bool:
+    """Whether `backwards` matches the text before `position` read backwards, within its
+    width: a match that runs into the edge of a window cut short does not count. Most names
+    fail the cheap gate first: what is left of the window once the pattern's padding is
+    stripped off its end must end in one of the characters the pattern needs there."""
+    pattern, width, padding, needed = backwards
+    reach = text[max(0, position - width) : position]
+    if reach.rstrip(padding)[-1:] not in needed:
+        return False
+    window = reach[::-1].lower()
+    match = pattern.match(window)
     return match is not None and (position <= width or match.end() < len(window))
 
 
@@ -90,7 +103,7 @@ def _element_text(text: str, position: int, closing: str | None) -> Span:
 
 def after_name(text: str, start: int, end: int, name: Name, dashes: int) -> Span:
     """The value of the secret name `text[start:end]`, as (start, end), empty if none."""
-    if _before(text, start, _NAME_FIELD_BACK_RE, 100):
+    if _before(text, start, _NAME_FIELD_BACK):
         field = _VALUE_FIELD_RE.match(text, end)
         if field:
             return value_at(text, field.end(), name, line="\n" in field.group())
@@ -120,7 +133,7 @@ def after_name(text: str, start: int, end: int, name: Name, dashes: int) -> Span
     spaced = _SPACED_QUOTE_RE.match(text, position) if name.quoted_after_space else None
     if spaced:
         return value_at(text, spaced.end(), name, quoted_only=True)
-    if name.directive and _before(text, start, _LINE_START_BACK_RE, 40):
+    if name.directive and _before(text, start, _LINE_START_BACK):
         gap = _DIRECTIVE_GAP_RE.match(text, end)
         if gap:
             return value_at(text, gap.end(), name)
@@ -137,7 +150,7 @@ def _after_separator(
         operator == ":"
         and not name.to_line_end
         and (position == len(text) or text[separator.start(1) + 1] in " \t\r\n")
-        and _before(text, name_start, _YAML_KEY_LINE_BACK_RE, 140)
+        and _before(text, name_start, _YAML_KEY_LINE_BACK)
     ):
         # A YAML mapping: a plain value runs to the line end, or starts on the next line.
         next_line = _YAML_NEXT_LINE_RE.match(text, position)
@@ -165,7 +178,7 @@ def _after_separator(
     env_line = (
         separator.group() == "="
         and _ENV_NAME_RE.fullmatch(text, name_start, name_end) is not None
-        and _before(text, name_start, _LINE_START_BACK_RE, 40)
+        and _before(text, name_start, _LINE_START_BACK)
         and _in_env_dump(text, name_start)
     )
     return value_at(text, position, name, line=env_line)
