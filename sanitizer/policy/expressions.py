@@ -15,6 +15,7 @@ from typing import Any
 import jmespath
 import jmespath.exceptions
 
+from sanitizer.policy.expr_codegen import generate
 from sanitizer.policy.jmespath_ast import MAX_NESTING, Node, TooDeep, parse
 from sanitizer.policy.tree import is_number
 
@@ -35,9 +36,10 @@ def compile_expression(expression: str) -> Evaluate:
     """A JMESPath expression as a function of the document, for `when:` and `set` `expr:`.
 
     The common shapes run natively (see `native`, here with `join`, `to_string` and list
-    multi-selects too); everything else runs in jmespath's own interpreter. Raises jmespath's
-    errors for an invalid expression, and `ExpressionTooDeep` (one of them) for one nested
-    beyond `MAX_NESTING`; the caller names the rule and field.
+    multi-selects too), each as one generated Python function (`expr_codegen`); everything
+    else runs in jmespath's own interpreter. Raises jmespath's errors for an invalid
+    expression, and `ExpressionTooDeep` (one of them) for one nested beyond `MAX_NESTING`;
+    the caller names the rule and field.
     """
     try:
         ast = parse(expression)
@@ -47,9 +49,9 @@ def compile_expression(expression: str) -> Evaluate:
             "several `set` rules, or simplify it"
         ) from None
     fast = native(ast, functions=True)
-    if fast is not None:
-        return fast
-    return jmespath.compile(expression).search
+    if fast is None:
+        return jmespath.compile(expression).search
+    return generate(ast, fast, _HELPERS) or fast
 
 
 def _join(separator: Any, items: Any) -> str:
@@ -173,3 +175,11 @@ def _not(value: Any) -> bool:
     if is_number(value) and value == 0:
         return False
     return not value
+
+
+# What generated expressions call for the cases they do not settle inline (`expr_codegen`).
+_HELPERS: dict[str, Callable[..., Any]] = {
+    "_join": _join,
+    "_to_string": _to_string,
+    "_equals": _equals,
+}

@@ -37,12 +37,12 @@ def parse(expression: str) -> Node:
             ast = Parser().parse(expression).parsed
     except RecursionError:
         raise TooDeep from None
-    if _depth(ast) > MAX_NESTING:
+    if depth(ast) > MAX_NESTING:
         raise TooDeep
     return ast
 
 
-def _depth(ast: Node) -> int:
+def depth(ast: Node) -> int:
     """The nesting depth of an AST, counted without recursion."""
     deepest = 0
     stack: list[tuple[Any, int]] = [(ast, 1)]
