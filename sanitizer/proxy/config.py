@@ -42,7 +42,6 @@ from sanitizer.proxy.delivery import (
     DEFAULT_MAX_AGE,
     DEFAULT_WORKERS,
 )
-from sanitizer.proxy.policyworker import worker_by_default
 from sanitizer.proxy.tls import TlsSettings, read_tls_files
 from sanitizer.proxy.upstreams import DEFAULT_MARKER, UPSTREAM_TYPES
 
@@ -107,6 +106,15 @@ class Settings:
     spool_lease: float | None = None  # postgres: seconds a claim holds before others take it
     admin: AdminSettings | None = None  # the console; off when the config has no `admin`
     sanitize_worker: bool = False  # small bodies sanitized in a worker process (policyworker)
+
+
+def _worker_by_default() -> bool:
+    """`sanitize.worker`: on where this process may run on two or more CPUs, where the
+    sanitizing worker (sanitizer.proxy.policyworker) is parallel work."""
+    try:
+        return len(os.sched_getaffinity(0)) >= 2
+    except (AttributeError, OSError):  # no affinity on this platform
+        return (os.cpu_count() or 1) >= 2
 
 
 def _section(doc: Mapping[str, Any], name: str, allowed: tuple[str, ...]) -> Mapping[str, Any]:
@@ -282,7 +290,7 @@ def settings_from_mapping(
     spool = _section(doc, "spool", ("backend", "path", "max_bytes", "dsn", "lease"))
     limits = _section(doc, "limits", ("max_body_bytes", "max_depth", "read_timeout"))
     delivery = _section(doc, "delivery", ("workers", "backoff_base", "backoff_cap", "max_age"))
-    worker = _section(doc, "sanitize", ("worker",)).get("worker", worker_by_default())
+    worker = _section(doc, "sanitize", ("worker",)).get("worker", _worker_by_default())
     if not isinstance(worker, bool):
         raise ConfigError("must be true or false", field="sanitize.worker")
     routes_raw = doc.get("routes")

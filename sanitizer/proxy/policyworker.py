@@ -41,12 +41,12 @@ from typing import TYPE_CHECKING, Any, cast
 
 from sanitizer.errors import GuardHit, Refusal, RuleFailed, Unavailable
 from sanitizer.loader import recompiled
+from sanitizer.proxy.intake import SanitizedAlert
 
 if TYPE_CHECKING:
-    from sanitizer.proxy.intake import SanitizedAlert
     from sanitizer.proxy.runtime import LiveRoute
 
-__all__ = ["DEADLINE", "PolicyWorkers", "worker_by_default"]
+__all__ = ["DEADLINE", "PolicyWorkers"]
 
 log = logging.getLogger("sanitizer.proxy")
 
@@ -58,15 +58,7 @@ RETRY_AFTER = 1  # seconds, on the 503 of a request whose child died
 _LENGTH = struct.Struct(">I")
 _REFUSALS: dict[str, type[Refusal]] = {cls.__name__: cls for cls in (Refusal, RuleFailed, GuardHit)}
 
-Sanitize = Callable[["LiveRoute", Any], "list[SanitizedAlert]"]
-
-
-def worker_by_default() -> bool:
-    """On where this process may run on two or more CPUs: there the child is parallel work."""
-    try:
-        return len(os.sched_getaffinity(0)) >= 2
-    except (AttributeError, OSError):  # no affinity on this platform
-        return (os.cpu_count() or 1) >= 2
+Sanitize = Callable[["LiveRoute", Any], list[SanitizedAlert]]
 
 
 # ------------------------------------------------------------------ the child
@@ -82,9 +74,14 @@ def _read_exactly(sock: socket.socket, size: int) -> bytes | None:
     return bytes(chunks)
 
 
-def _send(sock: socket.socket, value: Any) -> None:
-    frame = marshal.dumps(value)
-    sock.sendall(_LENGTH.pack(len(frame)) + frame)
+def _framed(value: Any) -> bytes:
+    """`value` as one frame: its marshal data after a 4-byte length."""
+    data = marshal.dumps(value)
+    return _LENGTH.pack(len(data)) + data
+
+
+def _stopped() -> Unavailable:
+    return Unavailable("the sanitizing worker stopped; retry shortly", retry_after=RETRY_AFTER)
 
 
 def _answer(routes: Mapping[str, LiveRoute], sanitize: Sanitize, request: Any) -> Any:
@@ -111,7 +108,7 @@ def _child(sock: socket.socket, routes: Mapping[str, LiveRoute], sanitize: Sanit
     for name, route in routes.items():
         with contextlib.suppress(Exception):  # a route it cannot compile stays inline
             own[name] = dataclasses.replace(route, policy=recompiled(route.policy))
-    _send(sock, ("ready", sorted(own)))
+    sock.sendall(_framed(("ready", sorted(own))))
     while True:
         head = _read_exactly(sock, _LENGTH.size)
         if head is None:
@@ -119,7 +116,8 @@ def _child(sock: socket.socket, routes: Mapping[str, LiveRoute], sanitize: Sanit
         body = _read_exactly(sock, _LENGTH.unpack(head)[0])
         if body is None:
             return
-        _send(sock, _answer(own, sanitize, marshal.loads(body)))  # noqa: S302  # nosec B302: our parent
+        request = marshal.loads(body)  # noqa: S302  # nosec B302: our parent
+        sock.sendall(_framed(_answer(own, sanitize, request)))
 
 
 # ------------------------------------------------------------------ the proxy's side
@@ -208,11 +206,7 @@ class _Child(asyncio.Protocol):
         while self._pending:
             future = self._pending.popleft()
             if not future.done():
-                future.set_exception(
-                    Unavailable(
-                        "the sanitizing worker stopped; retry shortly", retry_after=RETRY_AFTER
-                    )
-                )
+                future.set_exception(_stopped())
         reaping = asyncio.ensure_future(asyncio.to_thread(os.waitpid, self.pid, 0))
         reaping.add_done_callback(self._reaped)
 
@@ -242,19 +236,17 @@ class _Child(asyncio.Protocol):
         self.kill()
 
     async def sanitize(self, name: str, doc: Any) -> list[SanitizedAlert]:
-        from sanitizer.proxy.intake import SanitizedAlert
-
-        frame = marshal.dumps((name, doc))
+        frame = _framed((name, doc))
         transport = self._transport
         if transport is None or transport.is_closing():
-            raise Unavailable("the sanitizing worker stopped; retry shortly", retry_after=1)
+            raise _stopped()
         future: asyncio.Future[Any] = self._loop.create_future()
         if not self._pending:
             self._progress = self._loop.time()
         if self._watchdog is None:
             self._watchdog = self._loop.call_at(self._progress + DEADLINE, self._stalled)
         self._pending.append(future)
-        transport.write(_LENGTH.pack(len(frame)) + frame)
+        transport.write(frame)
         answer = await future
         if answer[0] == "ok":
             return [SanitizedAlert(body, hits) for body, hits in answer[1]]
