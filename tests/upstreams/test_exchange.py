@@ -1,8 +1,11 @@
 """What every HTTP sender promises on the wire, whichever client sends (aiohttp or httpx):
-the URL byte for byte, proxies from the environment ignored, the whole exchange bounded."""
+the URL byte for byte, proxies from the environment ignored, the whole exchange bounded, idle
+connections given up before a receiver's idle timeout closes them."""
 
 from __future__ import annotations
 
+import asyncio
+import http.server
 import socket
 import threading
 import time
@@ -12,8 +15,9 @@ import pytest
 
 from sanitizer.proxy.delivery import Delivered, RetryLater
 from sanitizer.proxy.upstreams import TRANSPORTS
+from sanitizer.proxy.upstreams.aiohttp_client import IDLE_CONNECTION_SECONDS
 from tests.standin import StandIn
-from tests.upstreams.sending import build, send_one
+from tests.upstreams.sending import alert, build, send_one
 
 
 @pytest.fixture(params=TRANSPORTS)
@@ -100,6 +104,64 @@ def test_an_answer_that_never_ends_is_cut_at_twice_the_timeout(
     assert arrived.is_set()
     assert outcome == RetryLater("TimeoutError")
     assert elapsed < 3  # 2 x timeout, with room for a loaded machine
+
+
+class _CountingHandler(http.server.BaseHTTPRequestHandler):
+    """HTTP/1.1 with keep-alive that never closes an idle connection itself: which connection
+    a request came on is the client's choice alone."""
+
+    protocol_version = "HTTP/1.1"
+    peers: list[int]
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        self.peers.append(self.client_address[1])
+        self.send_response(202)
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+@pytest.fixture
+def counting_receiver() -> Iterator[tuple[int, list[int]]]:
+    """Yields (port, the client port of each request in arrival order)."""
+    peers: list[int] = []
+    handler = type("Handler", (_CountingHandler,), {"peers": peers})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1], peers
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_an_idle_connection_is_given_up_well_before_common_receivers_close_theirs(
+    counting_receiver: tuple[int, list[int]], transport: str
+) -> None:
+    # A receiver closes an idle connection after its own timeout (uvicorn, Node.js, Apache 5 s,
+    # gunicorn 2 s); a request sent on it as it closes is lost in flight and costs a retry.
+    assert IDLE_CONNECTION_SECONDS < 2
+    port, peers = counting_receiver
+    sender = build({"type": "webhook", "url": f"http://127.0.0.1:{port}/x", "transport": transport})
+
+    async def go() -> list[object]:
+        try:
+            outcomes = [await sender.send(alert()), await sender.send(alert())]
+            await asyncio.sleep(IDLE_CONNECTION_SECONDS + 0.5)  # the idle time under test
+            outcomes.append(await sender.send(alert()))
+            return outcomes
+        finally:
+            await sender.aclose()
+
+    assert asyncio.run(go()) == [Delivered()] * 3
+    first, second, after_idle = peers
+    assert second == first, "a connection in use is reused"
+    assert after_idle != first, "a connection idle past the expiry is not reused"
 
 
 def _unused_port() -> int:

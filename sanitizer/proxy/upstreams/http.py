@@ -31,7 +31,11 @@ import httpx
 
 from sanitizer import __version__
 from sanitizer.proxy.delivery import Outcome
-from sanitizer.proxy.upstreams.aiohttp_client import DRAIN_LIMIT, AiohttpExchange
+from sanitizer.proxy.upstreams.aiohttp_client import (
+    DRAIN_LIMIT,
+    IDLE_CONNECTION_SECONDS,
+    AiohttpExchange,
+)
 from sanitizer.proxy.upstreams.config import UpstreamConfig
 from sanitizer.proxy.upstreams.errortext import READ_BYTES
 from sanitizer.proxy.upstreams.outcome import explain, outcome_of
@@ -125,6 +129,7 @@ def make_client(
         limits = httpx.Limits(
             max_connections=options.max_connections,
             max_keepalive_connections=options.max_connections,
+            keepalive_expiry=IDLE_CONNECTION_SECONDS,
         )
         used: httpx.AsyncBaseTransport = httpx.AsyncHTTPTransport(
             verify=options.ssl_context(), limits=limits, trust_env=False
