@@ -97,3 +97,37 @@ def luhn_complete(body: str) -> str:
         value = int(char) * (2 if index % 2 == 0 else 1)
         total += value - 9 if value > 9 else value
     return body + str(-total % 10)
+
+
+# JMESPath expressions over the fields a, b and c, as `when:` and `expr:` write them.
+EXPRESSION_FIELDS = ["a", "b", "c"]
+EXPRESSION_LEAVES = [
+    *EXPRESSION_FIELDS,
+    *["a.b", "a.b.a", "@", "`0`", "`1`", "`0.0`", "`true`", "`false`", "`null`"],
+    *["`[]`", '`{"a": 1}`', "'x'", "''", '`"\\n"`', "'CRITICAL'"],
+]
+# join() separators whose text generated code must escape: braces, quotes, backslashes,
+# `\\N{...}`, line separators and NUL.
+JOIN_SEPARATORS = ["'/'", "''", "' / '", '`"\\n"`', "'{'", "'}}{x}'", '`"\\\\N{x}"`']
+JOIN_SEPARATORS += ['`"\'\\""`', '`"\\u2028\\u0000"`']
+
+
+def _compound_expressions(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    separators = st.sampled_from([*JOIN_SEPARATORS, "`1`", "a"])
+    return st.one_of(
+        st.builds(lambda a, b: f"({a} == {b})", inner, inner),
+        st.builds(lambda a, b: f"({a} != {b})", inner, inner),
+        st.builds(lambda a: f"!{a}", inner),
+        st.builds(lambda a, b: f"({a} && {b})", inner, inner),
+        st.builds(lambda a, b: f"({a} || {b})", inner, inner),
+        st.builds(lambda a, b, c: f"{a} || {b} || {c}", inner, inner, inner),
+        st.builds(lambda a, b, c: f"{a} && {b} || {c}", inner, inner, inner),
+        st.builds(lambda a: f"to_string({a})", inner),
+        st.builds(lambda s, a, b: f"join({s}, [{a}, {b}])", separators, inner, inner),
+        st.builds(lambda s, a: f"join({s}, [{a}])", separators, inner),
+        st.builds(lambda s, a: f"join({s}, {a})", separators, inner),
+        st.builds(lambda a, b: f"[{a}, {b}]", inner, inner),
+    )
+
+
+expressions = st.recursive(st.sampled_from(EXPRESSION_LEAVES), _compound_expressions, max_leaves=6)

@@ -9,10 +9,10 @@ string in the payload"); see `sanitizer.policy.effects` for what an effect must 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from sanitizer.policy.effects import Effect, Footprint, Report, Where
+from sanitizer.policy.effects import Effect, Footprint, Fused, Report, Where
 from sanitizer.policy.tree import Path, get_at, rewrite_strings, set_at
 
 REDACTED = "[REDACTED]"
@@ -97,28 +97,20 @@ class RewriteStrings:
         """Top-level fields (`select: [a, b]`) fused (`SelfFinding`)."""
         if where.fields is None:
             return None
-        return _RewriteFields(self, where.fields, where.find)
+        return _RewriteFields(self, where.find, where.fields)
 
 
 @dataclass(frozen=True)
-class _RewriteFields:
+class _RewriteFields(Fused[RewriteStrings]):
     """`RewriteStrings` over top-level fields: a string value is rewritten where it is; any
     other value present goes through `RewriteStrings` as its one place."""
 
-    rewrite: RewriteStrings
     fields: tuple[Path, ...]
-    find: Callable[[Any], list[Path]] = field(repr=False)
-
-    def footprint(self) -> Footprint:
-        return self.rewrite.footprint()
-
-    def describe(self) -> list[str]:
-        return self.rewrite.describe()
 
     def __call__(self, doc: Any, places: list[Path] | None, report: Report) -> Any:
         if type(doc) is not dict:
-            return self.rewrite(doc, self.find(doc), report)
-        fn = self.rewrite.fn
+            return self.generic(doc, report)
+        fn = self.effect.fn
         for place in self.fields:
             key = place[0]
             if key not in doc:
@@ -130,5 +122,5 @@ class _RewriteFields:
                     report(place, count)
                     doc[key] = new
             else:
-                doc = self.rewrite(doc, [place], report)
+                doc = self.effect(doc, [place], report)
         return doc

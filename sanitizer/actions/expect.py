@@ -19,12 +19,12 @@ string of 1-20 ASCII digits, as senders write Unix times).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sanitizer.errors import RuleFailed
 from sanitizer.policy.building import BuildContext, Options
-from sanitizer.policy.effects import Effect, Footprint, Report, Where
+from sanitizer.policy.effects import Effect, Footprint, Fused, Report, Where
 from sanitizer.policy.schema import RuleSpec
 from sanitizer.policy.tree import Path, delete_at, get_at, is_number
 
@@ -125,22 +125,20 @@ class Expect:
         """Top-level fields (`select: [a, b]`) fused (`SelfFinding`)."""
         if where.fields is None:
             return None
-        return _ExpectFields(self, where.fields, where.find)
+        return _ExpectFields(self, where.find, where.fields)
 
 
 @dataclass(frozen=True)
-class _ExpectFields:
+class _ExpectFields(Fused[Expect]):
     """An expect of top-level fields: each present value checked where it is, exact types
     that always fit without a call."""
 
-    expect: Expect
     fields: tuple[Path, ...]
-    find: Callable[[Any], list[Path]] = field(repr=False)
 
     def __call__(self, doc: Any, places: list[Path] | None, report: Report) -> Any:
         if type(doc) is not dict:
-            return self.expect(doc, self.find(doc), report)
-        expect = self.expect
+            return self.generic(doc, report)
+        expect = self.effect
         whole, limit, fits = expect.whole, expect.string_limit, expect.fits
         wrong = []
         for place in self.fields:
@@ -157,13 +155,7 @@ class _ExpectFields:
                 wrong.append(place)
         if not wrong:
             return doc
-        return self.expect._mismatched(doc, wrong, report)
-
-    def footprint(self) -> Footprint:
-        return self.expect.footprint()
-
-    def describe(self) -> list[str]:
-        return self.expect.describe()
+        return expect._mismatched(doc, wrong, report)
 
 
 def build_expect(rule: RuleSpec, options: Options, context: BuildContext) -> Effect:

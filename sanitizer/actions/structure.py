@@ -19,11 +19,12 @@ import jmespath.exceptions
 from sanitizer.actions.base import REDACTED, RewriteStrings
 from sanitizer.errors import RuleFailed
 from sanitizer.policy.building import REQUIRED, BuildContext, Options
-from sanitizer.policy.effects import UNKNOWN, Effect, Footprint, Report, Where
+from sanitizer.policy.effects import UNKNOWN, Effect, Footprint, Fused, Report, Where
 from sanitizer.policy.expressions import ExpressionTooDeep, compile_expression
 from sanitizer.policy.schema import RuleSpec
 from sanitizer.policy.selectors import compile_selector
 from sanitizer.policy.tree import (
+    CONTAINERS,
     Path,
     copy_json,
     delete_at,
@@ -36,7 +37,6 @@ from sanitizer.policy.tree import (
 
 _JSON_SCALARS = (str, int, float, bool, type(None))
 _ABSENT: Any = object()
-_CONTAINERS = frozenset({dict, list})
 
 
 def _json_value(options: Options, name: str, default: Any) -> Any:
@@ -103,58 +103,42 @@ class Drop:
     def finding(self, where: Where) -> Effect | None:
         """Top-level fields (`select: [a, b]`) or a `keys` regex alone, fused (`SelfFinding`)."""
         if where.fields is not None:
-            return _DropFields(self, where.fields, where.find)
+            return _DropFields(self, where.find, where.fields)
         if where.matching is not None:
-            return _DropKeys(self, where.matching, where.find)
+            return _DropKeys(self, where.find, where.matching)
         return None
 
 
 @dataclass(frozen=True)
-class _DropFields:
+class _DropFields(Fused[Drop]):
     """A drop of top-level fields: each present one deleted and reported, in order."""
 
-    drop: Drop
     fields: tuple[Path, ...]
-    find: Callable[[Any], list[Path]] = field(repr=False)
 
     def __call__(self, doc: Any, places: list[Path] | None, report: Report) -> Any:
         if type(doc) is not dict:
-            return self.drop(doc, self.find(doc), report)
+            return self.generic(doc, report)
         for place in self.fields:
             if place[0] in doc:
                 del doc[place[0]]
                 report(place, 1)
         return doc
 
-    def footprint(self) -> Footprint:
-        return self.drop.footprint()
-
-    def describe(self) -> list[str]:
-        return self.drop.describe()
-
 
 @dataclass(frozen=True)
-class _DropKeys:
+class _DropKeys(Fused[Drop]):
     """A drop by `keys` regex: on a flat object (the common alert), the matching keys are
     deleted as the key locator's memo names them, without building places first."""
 
-    drop: Drop
     matching: Callable[[dict[str, Any]], tuple[str, ...]] = field(repr=False)
-    find: Callable[[Any], list[Path]] = field(repr=False)
 
     def __call__(self, doc: Any, places: list[Path] | None, report: Report) -> Any:
-        if type(doc) is dict and _CONTAINERS.isdisjoint(map(type, doc.values())):
+        if type(doc) is dict and CONTAINERS.isdisjoint(map(type, doc.values())):
             for key in self.matching(doc):
                 del doc[key]
                 report((key,), 1)
             return doc
-        return self.drop(doc, self.find(doc), report)
-
-    def footprint(self) -> Footprint:
-        return self.drop.footprint()
-
-    def describe(self) -> list[str]:
-        return self.drop.describe()
+        return self.generic(doc, report)
 
 
 @dataclass(frozen=True)
@@ -173,32 +157,24 @@ class Allow:
         """Top-level fields (`select: [a, b]`) fused (`SelfFinding`)."""
         if where.fields is None:
             return None
-        return _AllowFields(self, frozenset(place[0] for place in where.fields), where.find)
+        return _AllowFields(self, where.find, frozenset(place[0] for place in where.fields))
 
 
 @dataclass(frozen=True)
-class _AllowFields:
+class _AllowFields(Fused[Allow]):
     """An allow of top-level fields: an object keeps the keys it names, in its own order
     (what `keep_only` does with the places present)."""
 
-    allow: Allow
     keep: frozenset[str | int]
-    find: Callable[[Any], list[Path]] = field(repr=False)
 
     def __call__(self, doc: Any, places: list[Path] | None, report: Report) -> Any:
         if type(doc) is not dict:
-            return self.allow(doc, self.find(doc), report)
+            return self.generic(doc, report)
         keep = self.keep
         out = {key: value for key, value in doc.items() if key in keep}
         if len(out) < len(doc):
             report((), len(doc) - len(out))
         return out
-
-    def footprint(self) -> Footprint:
-        return self.allow.footprint()
-
-    def describe(self) -> list[str]:
-        return self.allow.describe()
 
 
 @dataclass(frozen=True)

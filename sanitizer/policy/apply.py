@@ -23,12 +23,11 @@ from sanitizer.policy.memo import Memo
 from sanitizer.policy.regex import PolicyRegex
 from sanitizer.policy.selectors import Selector, format_path
 from sanitizer.policy.split import Split, in_alert
-from sanitizer.policy.tree import Path, copy_json, prune
+from sanitizer.policy.tree import CONTAINERS, Path, copy_json, prune
 
 _PATH_TEXT_CACHE = 4096
 _KEY_VERDICT_CACHE = 4096
 _KEY_SET_CACHE = 256
-_CONTAINERS = frozenset({dict, list})
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,7 @@ class KeyLocator:
 
     def find(self, doc: Any) -> list[Path]:
         # The engine works on its own copy, made of plain dicts and lists only.
-        if type(doc) is dict and _CONTAINERS.isdisjoint(map(type, doc.values())):
+        if type(doc) is dict and CONTAINERS.isdisjoint(map(type, doc.values())):
             return [(key,) for key in self.matching(doc)]  # a flat alert, the common case
         found: list[Path] = []
         stack: list[tuple[Any, Path]] = [(doc, ())]
@@ -73,14 +72,14 @@ class KeyLocator:
             if type(node) is dict:
                 hits = self.matching(node)
                 found.extend((*path, key) for key in hits)
-                if _CONTAINERS.isdisjoint(map(type, node.values())):
+                if CONTAINERS.isdisjoint(map(type, node.values())):
                     continue
                 for key, item in node.items():
-                    if type(item) in _CONTAINERS and key not in hits:
+                    if type(item) in CONTAINERS and key not in hits:
                         stack.append((item, (*path, key)))
             elif type(node) is list:
                 for index, item in enumerate(node):
-                    if type(item) in _CONTAINERS:
+                    if type(item) in CONTAINERS:
                         stack.append((item, (*path, index)))
         return found
 

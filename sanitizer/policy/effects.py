@@ -9,8 +9,8 @@ analysis, upstream contracts), `describe()` for what a rule summary shows about 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from sanitizer.policy.tree import Path
 
@@ -99,3 +99,26 @@ class InertWithout(Protocol):
 
     def inert_without(self) -> str | None:
         """That key, or None when there is no such key."""
+
+
+E = TypeVar("E", bound=Effect)
+
+
+@dataclass(frozen=True)
+class Fused(Generic[E]):
+    """Base of an effect fused with its rule's locator (what `SelfFinding.finding` returns):
+    it answers `footprint` and `describe` as the effect it was made from, and `generic` runs
+    that effect at the locator's places, for a document it has no quicker way through."""
+
+    effect: E
+    find: Callable[[Any], list[Path]] = field(repr=False)
+
+    def footprint(self) -> Footprint:
+        return self.effect.footprint()
+
+    def describe(self) -> list[str]:
+        return self.effect.describe()
+
+    def generic(self, doc: Any, report: Report) -> Any:
+        """What the effect does with the locator's own places."""
+        return self.effect(doc, self.find(doc), report)

@@ -14,6 +14,9 @@ from typing import Any
 from sanitizer.errors import KeyCollision
 
 Path = tuple[str | int, ...]
+
+CONTAINERS = frozenset({dict, list})
+"""The types a JSON document nests in, as the engine's own copy holds them (`copy_json`)."""
 _MISSING = object()
 
 

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from sanitizer.policy.expressions import compile_expression, native
 from sanitizer.policy.jmespath_ast import parse
+from tests.strategies import EXPRESSION_FIELDS, expressions
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
 
@@ -170,39 +171,8 @@ def test_shipped_expressions_agree_with_the_closures(expression, data):
     _check(expression, data.draw(documents(names)))
 
 
-FIELDS = ["a", "b", "c"]
-LEAVES = [*FIELDS, "a.b", "a.b.a", "@", "`0`", "`1`", "`0.0`", "`true`", "`false`", "`null`"]
-leaf = st.sampled_from([*LEAVES, "`[]`", '`{"a": 1}`', "'x'", "''", '`"\\n"`', "'CRITICAL'"])
-
-
-# Separators whose text an f-string must escape: braces, quotes, backslashes, `\\N{...}`.
-SEPARATORS = ["'/'", "''", "' / '", '`"\\n"`', "'{'", "'}}{x}'", '`"\\\\N{x}"`']
-SEPARATORS += ['`"\'\\""`', '`"\\u2028\\u0000"`']
-
-
-def _expressions(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
-    separators = st.sampled_from([*SEPARATORS, "`1`", "a"])
-    return st.one_of(
-        st.builds(lambda a, b: f"({a} == {b})", inner, inner),
-        st.builds(lambda a, b: f"({a} != {b})", inner, inner),
-        st.builds(lambda a: f"!{a}", inner),
-        st.builds(lambda a, b: f"({a} && {b})", inner, inner),
-        st.builds(lambda a, b: f"({a} || {b})", inner, inner),
-        st.builds(lambda a, b, c: f"{a} || {b} || {c}", inner, inner, inner),
-        st.builds(lambda a, b, c: f"{a} && {b} || {c}", inner, inner, inner),
-        st.builds(lambda a: f"to_string({a})", inner),
-        st.builds(lambda s, a, b: f"join({s}, [{a}, {b}])", separators, inner, inner),
-        st.builds(lambda s, a: f"join({s}, [{a}])", separators, inner),
-        st.builds(lambda s, a: f"join({s}, {a})", separators, inner),
-        st.builds(lambda a, b: f"[{a}, {b}]", inner, inner),
-    )
-
-
-expressions = st.recursive(leaf, _expressions, max_leaves=6)
-
-
 @settings(max_examples=3000, deadline=None)
-@given(expressions, documents(FIELDS))
+@given(expressions, documents(EXPRESSION_FIELDS))
 def test_generated_functions_agree_with_the_closures(expression, doc):
     if native(parse(expression), functions=True) is None:
         return

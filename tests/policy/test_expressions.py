@@ -16,33 +16,14 @@ from sanitizer.loader import policy_from_text
 from sanitizer.policy.expressions import ExpressionTooDeep, compile_expression
 from sanitizer.policy.jmespath_ast import MAX_NESTING
 from tests.conftest import ENVIRON, make_policy
+from tests.strategies import EXPRESSION_FIELDS, expressions
 
-FIELDS = ["a", "b", "c"]
 values = st.none() | st.booleans() | st.integers(-2, 2) | st.sampled_from(["", "x", "CRITICAL"])
 documents = st.dictionaries(
-    st.sampled_from(FIELDS), values | st.lists(values, max_size=2) | st.just({"a": "x"}), max_size=3
+    st.sampled_from(EXPRESSION_FIELDS),
+    values | st.lists(values, max_size=2) | st.just({"a": "x"}),
+    max_size=3,
 )
-
-leaf = st.sampled_from(
-    [*FIELDS, "a.b", "@", "`0`", "`1`", "`true`", "`null`", "'x'", "''", "'CRITICAL'"]
-)
-
-
-def _expressions(inner):
-    return st.one_of(
-        st.builds(lambda a, b: f"({a} == {b})", inner, inner),
-        st.builds(lambda a, b: f"({a} != {b})", inner, inner),
-        st.builds(lambda a: f"!{a}", inner),
-        st.builds(lambda a, b: f"({a} && {b})", inner, inner),
-        st.builds(lambda a, b: f"({a} || {b})", inner, inner),
-        st.builds(lambda a: f"to_string({a})", inner),
-        st.builds(lambda a, b: f"join('/', [{a}, {b}])", inner, inner),
-        st.builds(lambda a, b: f"[{a}, {b}]", inner, inner),
-    )
-
-
-expressions = st.recursive(leaf, _expressions, max_leaves=6)
-
 
 def outcome(function, *args):
     try:
