@@ -8,27 +8,33 @@ Choices made where the right answer is not obvious:
   holding an unencoded ``/``, ``?`` or ``#`` (which RFC 3986 forbids, but people type) is
   still found after ``user:`` unless what follows the colon is a port. Password parameters
   of URLs (``?password=``, ``;password=`` of JDBC, ``sslpassword=``...) are replaced too,
-  and ``user/password`` of Oracle's ``jdbc:oracle:thin:user/password@host``.
+  and ``user/password`` of Oracle's ``jdbc:oracle:thin:user/password@host``, and the
+  ``user:password`` of a Go MySQL DSN (``app:pw@tcp(db:3306)/shop``), which has no scheme.
 * bearer replaces the credentials of an ``Authorization`` (``Proxy-Authorization``,
   ``X-Authorization``...) header of any scheme and keeps the scheme readable: the token
   of ``Bearer``, ``Basic``, ``Token``, ``NTLM``..., the whole parameter list of
   ``Digest`` and ``AWS4-HMAC-SHA256``.
   It also replaces the values of token headers (``X-Auth-Token``, ``X-API-Key``,
-  ``Private-Token``, ``X-Vault-Token``...) and a token after a lone ``Bearer``. A value
-  that is a plain word (``authorization: required``) is not a credential, except after a
-  known scheme.
+  ``Private-Token``, ``X-Vault-Token``...), a token after a lone ``Bearer``, and base64
+  after a lone ``Basic`` when it decodes to ``user:password``. Header values given as a
+  list (``map[Authorization:[Basic x]]``, ``"authorization": ["Bearer x"]``) count too. A
+  value that is a plain word (``authorization: required``) is not a credential, except
+  after a known scheme; a shell variable (``Bearer $TOKEN``, ``${TOKEN}``, ``$(cmd)``), a
+  mask (``***``) or a parameter name (``token_type=Bearer expires_in=3600``) never is.
 * jwt: three dot-separated base64url parts opening with ``eyJ`` (``{"``), the signature
   possibly empty (``alg: none``), or the five parts of a JWE, whose key part may be empty.
 * aws_access_key replaces access key ids (AKIA, ASIA and the other documented prefixes)
   wherever they are, and values next to AWS secret labels: any value of 8 characters or
   more after ``aws_secret_access_key``, ``SecretAccessKey``, ``AWS_SECRET_KEY``...; only
   a 40-character value after the generic ``secret_key``; session tokens after
-  ``aws_session_token`` and ``SessionToken``.
+  ``aws_session_token`` and ``SessionToken``; a value of 20 characters or more after the
+  spelled-out label and a colon (``AWS Secret Access Key [None]: X`` of ``aws configure``).
 * pem_private_key: a block from ``-----BEGIN … PRIVATE KEY-----`` to its END line, also
   with ``\\n`` escapes inside a JSON string. A block without END (a truncated alert) is
   replaced as far as its body runs (base64, headers, line breaks and escapes), which is to
   the end of a plain text. A base64 blob of PEM text (``LS0tLS1CRUdJTi``, as Kubernetes
-  Secrets hold it), also wrapped in lines of equal width, is replaced when its first
+  Secrets hold it), also wrapped in lines of equal width (joined by line breaks, escaped
+  ones or spaces), is replaced when its first
   64 KiB decode to text holding a private key; a certificate or public key stays.
 """
 
@@ -63,6 +69,31 @@ _ORACLE_THIN_RE = re.compile(
 )
 
 
+# Go's MySQL driver DSN has no scheme: user:password@tcp(host:3306)/db. What may come
+# before the user: a field separator of the text around it.
+_GO_DSN_AT_RE = re.compile(r"@(?:tcp6?|udp|unix)\(")
+_GO_DSN_RUN_RE = re.compile(r"[^\s\"'`<>]{1,512}+")
+_GO_DSN_USER_START_RE = re.compile(r"[=(,;\[{]")
+
+
+def _go_dsn_userinfo(text: str, at: int) -> Span | None:
+    """The ``user:password`` right before the ``@`` at `at`, if it holds a colon."""
+    run = _GO_DSN_RUN_RE.match(text[max(0, at - 512) : at][::-1])
+    if run is None:
+        return None
+    start = at - run.end()
+    scheme = text.rfind("://", start, at)  # mysql://user:pw@tcp(...): the scheme stays
+    if scheme >= 0:
+        start = scheme + 3
+    colon = text.find(":", start, at)
+    if colon < 0:
+        return None
+    separators = list(_GO_DSN_USER_START_RE.finditer(text, start, colon))
+    if separators:
+        start = separators[-1].end()
+    return (start, at) if start < colon else None
+
+
 def _in_url(text: str, position: int) -> bool:
     """Whether `position` lies in a run of URL-ish text that holds a "://" before it."""
     scheme_end = text.rfind("://", max(0, position - _URL_WINDOW), position)
@@ -81,6 +112,11 @@ def _find_url_credentials(text: str) -> list[Span]:
             ]
     if "jdbc:oracle:" in text:
         spans += [m.span(1) for m in _ORACLE_THIN_RE.finditer(text)]
+    if "@tcp" in text or "@u" in text:
+        for at in _GO_DSN_AT_RE.finditer(text):
+            userinfo = _go_dsn_userinfo(text, at.start())
+            if userinfo is not None:
+                spans.append(userinfo)
     return union(spans)
 
 
@@ -126,36 +162,64 @@ _PARAMETER = (  # a quoted value ends the parameter: what follows must separate 
     r"""|[^\s"'\\<>,&\[]++)"""
 )
 _PARAMETERS = rf"{_PARAMETER}(?:[ \t]*+,[ \t]*+{_PARAMETER})*+"
+# A header's values as a list (Go's `map[Authorization:[Basic x]]`, JSON `["Bearer x"]` of
+# audit logs): only before a scheme and its space, so a label such as "[TOKEN]" stays.
+_LIST_OPEN = rf"(?:\[[ \t]*+{_QUOTE}(?=[A-Za-z][A-Za-z0-9-]*+[ \t]))?+"
 _AUTHORIZATION_RE = re.compile(
     # "_" may come before: PROXY_AUTHORIZATION, HTTP_AUTHORIZATION (CGI) in env dumps.
-    rf"(?<![A-Za-z0-9])(?i:authorization){_SEPARATOR}"
+    rf"(?<![A-Za-z0-9])(?i:authorization){_SEPARATOR}{_LIST_OPEN}"
     rf"(?:(?i:{_TOKEN68_SCHEMES})[ \t]++(?P<token>{_CREDENTIAL})"
     rf"|(?P<scheme>(?i:aws4-hmac-sha256)|[A-Za-z][A-Za-z-]*+)[ \t]++"
     rf"(?P<credential>{_PARAMETERS}|{_CREDENTIAL})"
     rf"|(?P<solo>{_CREDENTIAL}))"
 )
 _TOKEN_HEADER_RE = re.compile(
-    rf"(?<![A-Za-z0-9_-])(?i:{_KEY_HEADER_NAMES}){_SEPARATOR}({_CREDENTIAL})"
+    rf"(?<![A-Za-z0-9_-])(?i:{_KEY_HEADER_NAMES}){_SEPARATOR}(?:\[(?![A-Z_]++\])[ \t]*+{_QUOTE})?+"
+    rf"({_CREDENTIAL})"
 )
 _LONE_BEARER_RE = re.compile(rf"(?<![A-Za-z0-9_])(?i:bearer)[ \t]++({_CREDENTIAL})")
+# "Basic" and base64 without a header name: taken when it decodes to "user:password".
+_LONE_BASIC_RE = re.compile(
+    r"(?<![A-Za-z0-9_])(?i:basic)[ \t]++([A-Za-z0-9+/]{8,}+=*+)(?![A-Za-z0-9+/=_-])"
+)
 _PLAIN_WORD_RE = re.compile(r"[A-Za-z][a-z]*+")
+# Not a credential: a shell variable or substitution ("Bearer $TOKEN", "${TOKEN}", "$(cmd)",
+# which the credential's characters cut to "$"), a mask, or a lower-case parameter name
+# ("token_type=Bearer expires_in=3600", "Bearer realm=\"api\"").
+_NOT_A_CREDENTIAL_RE = re.compile(r"\$(?:[A-Za-z_][A-Za-z0-9_]*+)?+|\*++|[a-z][a-z0-9_]*+=")
 _TOKEN_LIKE_SCHEME = 16  # an unknown "scheme" this long is a token followed by other text
 
 
 def _is_plain_word(value: str) -> bool:
-    return _PLAIN_WORD_RE.fullmatch(value) is not None
+    return (
+        _PLAIN_WORD_RE.fullmatch(value) is not None
+        or _NOT_A_CREDENTIAL_RE.fullmatch(value) is not None
+    )
+
+
+def _is_basic_pair(encoded: str) -> bool:
+    """Whether `encoded` is base64 of printable "user:password" text."""
+    usable = encoded.rstrip("=")
+    usable += "=" * (-len(usable) % 4)
+    try:
+        decoded = binascii.a2b_base64(usable).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    return ":" in decoded and decoded.isprintable()
 
 
 def _authorization_spans(match: re.Match[str]) -> list[Span]:
-    if match.group("token") is not None:
-        return [match.span("token")]
+    token = match.group("token")
+    if token is not None:
+        return [] if _NOT_A_CREDENTIAL_RE.fullmatch(token) else [match.span("token")]
     spans = []
     scheme, credential, solo = match.group("scheme", "credential", "solo")
     if scheme is not None:
         known = scheme.lower() in _KNOWN_SCHEMES
         if not known and len(scheme) >= _TOKEN_LIKE_SCHEME:
             spans.append(match.span("scheme"))
-        if known or not _is_plain_word(credential):
+        placeholder = _NOT_A_CREDENTIAL_RE.fullmatch(credential) is not None
+        if (known and not placeholder) or not _is_plain_word(credential):
             spans.append(match.span("credential"))
     if solo is not None and solo.lower() not in _KNOWN_SCHEMES and not _is_plain_word(solo):
         spans.append(match.span("solo"))
@@ -194,6 +258,8 @@ def _find_bearer(text: str) -> list[Span]:
         token = match.group(1)
         if len(token) >= 8 and not _is_plain_word(token):
             spans.append(match.span(1))
+    if "basic" in lowered:
+        spans += [m.span(1) for m in _LONE_BASIC_RE.finditer(text) if _is_basic_pair(m.group(1))]
     return union(spans)
 
 
@@ -239,6 +305,15 @@ _AWS_ENV_PAIR_RE = re.compile(
 )
 
 
+# The label as `aws configure` prompts for it and consoles print it, words apart:
+# "AWS Secret Access Key [None]: X", "Secret access key: X". Only after a colon, and only a
+# value of key length, so prose ("secret access key rotation") stays.
+_AWS_SPACED_LABEL_RE = re.compile(
+    r"(?i:secret[ \t]++access[ \t]++key)(?:[ \t]*+\[[^\]\r\n]{0,64}+\])?+[ \t]*+:"
+    rf"[ \t]*+{_QUOTE}(?P<value>[A-Za-z0-9/+]{{20,}}+=*+)(?![A-Za-z0-9/+=])"
+)
+
+
 def _find_aws_access_key(text: str) -> list[Span]:
     # No precheck: the expression opens with a literal, so a clean text costs one scan.
     spans = [m.span() for m in _AWS_KEY_ID_RE.finditer(text)]
@@ -259,6 +334,8 @@ def _find_aws_access_key(text: str) -> list[Span]:
                 spans.append(match.span("value"))
         if "name" in lowered:
             spans += [m.span("value") for m in _AWS_ENV_PAIR_RE.finditer(text)]
+        if "access" in lowered:
+            spans += [m.span("value") for m in _AWS_SPACED_LABEL_RE.finditer(text)]
     return union(spans)
 
 
@@ -270,8 +347,10 @@ _PEM_END_RE = re.compile(r"-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----")
 _PEM_BODY_RE = re.compile(r"[A-Za-z0-9+/=\s\\:,.()-]*+")
 
 _PEM_BASE64_RE = re.compile(r"LS0tLS1CRUdJTi(?<![A-Za-z0-9+/]LS0tLS1CRUdJTi)[A-Za-z0-9+/]*+=*+")
+# The next line of a wrapped blob: after a line break, an escaped one, or a space where a
+# sender joined the lines.
 _BASE64_NEXT_LINE_RE = re.compile(
-    r"(?:\r?\n|(?:\\++r)?+\\++n)[ \t]*+([A-Za-z0-9+/]++=*+)(?=[\s\"'\\,;]|\Z)"
+    r"(?:\r?\n|(?:\\++r)?+\\++n|[ \t])[ \t]*+([A-Za-z0-9+/]++=*+)(?=[\s\"'\\,;]|\Z)"
 )
 _MIN_WRAP_WIDTH = 60  # base64 wraps at 64 (PEM) or 76 (MIME) characters
 _DECODE_LIMIT = 64 * 1024  # base64 characters decoded to tell a key from a certificate
@@ -337,15 +416,19 @@ DETECTORS = (
         "url_credentials",
         "[CREDENTIALS]",
         _find_url_credentials,
-        "user:password@ in URLs of any scheme, JDBC URLs and their password parameters",
-        anchors=literal("://", "jdbc:oracle:"),
+        "user:password@ in URLs of any scheme, JDBC URLs and their password parameters, "
+        "Go MySQL DSNs (user:password@tcp(host))",
+        anchors=(*literal("://", "jdbc:oracle:"), r"@(?:tcp6?|udp|unix)\("),
     ),
     Detector(
         "bearer",
         "[TOKEN]",
         _find_bearer,
         "credentials of Authorization headers of every scheme and of token headers",
-        anchors=case_blind("authorization", "bearer", "-token", "-key"),
+        anchors=(
+            *case_blind("authorization", "bearer", "-token", "-key"),
+            "(?i:bas[i\u0131\u0130]c)[ \t]+[A-Za-z0-9+/]{8}",
+        ),
     ),
     Detector(
         "jwt",
@@ -364,6 +447,7 @@ DETECTORS = (
             # The names `_AWS_SECRET_RE` and `_AWS_ENV_PAIR_RE` need, not "secret" alone:
             # a "[SECRET]" label left by an earlier match would run this finder again.
             "(?i:secret)[_-]?(?:(?i:access)[_-]?)?(?i:key)",
+            r"(?i:secret)[ \t]+(?i:access)[ \t]+(?i:key)",
             "(?i:s(?:ess[i\u0131\u0130]on|ecur[i\u0131\u0130]ty))[_-]?(?i:token)",
         ),
     ),

@@ -17,7 +17,9 @@ Choices made where the right answer is not obvious:
   (``rk_``) keys are replaced.
 * A Slack webhook keeps ``https://hooks.slack.com/services/`` readable and loses the
   path that authorises posting (workspace, channel and secret), so a reader still sees
-  where the alert was going.
+  where the alert was going. The path is also found without the host
+  (``url: /services/T…/B…/…`` in an HTTP client's error) when it has the shape of
+  Slack's ids.
 * Azure: the values of ``AccountKey=`` and ``SharedAccessKey=`` are replaced, and the
   ``sig=`` of a shared access signature (a query string that also holds ``sv=``, ``se=``,
   ``sp=``...); account names, endpoints, permissions and expiry stay readable, as they
@@ -80,6 +82,11 @@ _SLACK_TOKEN_RE = re.compile(
 _SLACK_WEBHOOK_RE = re.compile(
     r"hooks\.slack\.com/(?:services|workflows|triggers)/"
     rf"([{_ALNUM}][{_ALNUM}_+/-]{{19}}[{_ALNUM}_+/-]*+)"
+    # The path alone, as an HTTP client's error prints it next to host='hooks.slack.com':
+    # only in the shape of Slack's ids (T workspace, B or A app, digits, secret).
+    r"|/(?:services/(?=T[A-Z0-9]{6,}+/B[A-Z0-9]{6,}+/[A-Za-z0-9]{20})"
+    r"|(?:workflows|triggers)/(?=T[A-Z0-9]{6,}+/A[A-Z0-9]{6,}+/[0-9]{6,}+/[A-Za-z0-9]{20}))"
+    rf"(T[A-Z0-9]++/[AB][A-Z0-9]++/[{_ALNUM}_+/-]++)"
 )
 
 _STRIPE_RE = re.compile(rf"[rs]k_(?<![{_ALNUM}][rs]k_)(?:live|test|prod)_[{_ALNUM}]{{16,}}+")
@@ -105,6 +112,12 @@ _SAS_SIG_RE = re.compile(r"sig=(?<![A-Za-z0-9_]sig=)([A-Za-z0-9+/%=]{8,}+)")
 _SAS_FIELD_RE = re.compile(r"[?&;](?:sv|se|sp|sr|ss|st|srt|spr|skoid|sktid)=")
 _SAS_WINDOW = 512  # how far from sig= the other SAS fields are looked for
 _URLISH_RUN = re.compile(rf"[^\s\"'<>]{{0,{_SAS_WINDOW}}}")
+
+
+def _find_slack_webhook(text: str) -> list[Span]:
+    if "hooks.slack.com/" not in text and "s/T" not in text:
+        return []
+    return [match.span(match.lastindex or 0) for match in _SLACK_WEBHOOK_RE.finditer(text)]
 
 
 def _find_azure_storage_key(text: str) -> list[Span]:
@@ -149,13 +162,15 @@ DETECTORS = (
         _SLACK_TOKEN_RE,
         "Slack bot, user, app, configuration and legacy tokens (xoxb-, xoxp-, xapp-...)",
     ),
-    _token_detector(
+    Detector(
         "slack_webhook",
         "[SLACK_WEBHOOK]",
-        ("hooks.slack.com/",),
-        _SLACK_WEBHOOK_RE,
+        _find_slack_webhook,
         "the secret path of Slack incoming-webhook, workflow and trigger URLs",
-        group=1,
+        anchors=(
+            *literal("hooks.slack.com/"),
+            r"/(?:services|workflows|triggers)/T[A-Z0-9]{6}",
+        ),
     ),
     _token_detector(
         "stripe_key",

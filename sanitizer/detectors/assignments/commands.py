@@ -1,15 +1,31 @@
 """Passwords given without a secret name: ``-pX``/``-p X`` on a mysql, mariadb, check_mysql,
 check_pgsql or sshpass command line, ``-a X`` on a redis-cli one, and SQL ``IDENTIFIED BY
-'x'``."""
+'x'``; the password flags of other clients (``docker login -p``, ``ldapsearch -w``,
+``sqlcmd -P``, ``snmpwalk -c/-A/-X``, ``check_snmp -C/-A/-X``), the password of
+``curl -u user:password``, Oracle's ``sqlplus user/password@db`` and ``CONNECT
+user/password@db``, a ``.netrc`` line (``machine h login u password p``) and PowerShell's
+``ConvertTo-SecureString 'x' -AsPlainText``.
+
+Choices made where the right answer is not obvious: a flag counts only on the command's own
+line and only for that client (``docker run -p 5432:5432`` is a port, ``check_snmp -c`` a
+threshold); of ``curl -u user:password`` the user stays; ``sqlplus user/password`` is taken
+without ``@`` too, ``CONNECT user/password`` only with it (``connect to/from`` is prose).
+"""
 
 from __future__ import annotations
 
 import re
 
-from sanitizer.detectors.assignments.values import value_at
+from sanitizer.detectors.assignments.values import OPENING_QUOTE_RE, checked, value_at
 from sanitizer.detectors.base import Span
 
-__all__ = ["find_client_passwords", "find_identified_by"]
+__all__ = [
+    "find_client_passwords",
+    "find_flag_passwords",
+    "find_identified_by",
+    "find_named_logons",
+    "has_client",
+]
 
 _CLIENT_RE = re.compile(
     r"[mcsr](?<![a-z0-9_.\-][mcsr])(?:(ysql(?:dump|admin|check|import|slap|show|binlog)?"
@@ -58,4 +74,136 @@ def find_identified_by(text: str, folded: str) -> list[Span]:
         start, end = value_at(text, phrase.end(), None, quoted_only=not upper)
         if start < end:
             spans.append((start, end))
+    return spans
+
+
+def _client(names: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![a-z0-9_.\-])(?:{names})(?![a-z0-9_\-])")
+
+
+# Client (a literal it holds, its pattern on the folded text), its password flags (on the
+# text: case matters), and whether the flag's value is "user:password" rather than the
+# password alone.
+_FLAG_CLIENTS: tuple[tuple[str, re.Pattern[str], re.Pattern[str], bool], ...] = (
+    ("docker", _client(r"docker[ \t]++login"), re.compile(r"(?<!\S)-p"), False),
+    (
+        "ldap",
+        _client(r"ldap(?:search|modify|add|delete|whoami|passwd|compare|modrdn|exop|url)"),
+        re.compile(r"(?<!\S)-w"),
+        False,
+    ),
+    ("sqlcmd", _client(r"sqlcmd"), re.compile(r"(?<!\S)-P"), False),
+    ("osql", _client(r"osql"), re.compile(r"(?<!\S)-P"), False),
+    ("bcp", _client(r"bcp"), re.compile(r"(?<!\S)-P"), False),
+    (
+        "snmp",
+        _client(
+            r"snmp(?:walk|bulkwalk|get|bulkget|getnext|set|table|trap|inform|df|status"
+            r"|netstat|delta|usm|vacm|test)"
+        ),
+        re.compile(r"(?<!\S)-[cAX]"),
+        False,
+    ),
+    ("check_snmp", _client(r"check_snmp[a-z0-9_]*+"), re.compile(r"(?<!\S)-[CAX]"), False),
+    (
+        "curl",
+        _client(r"curl"),
+        re.compile(r"(?<!\S)(?:--(?:proxy-)?user(?:=|(?=[ \t]))|-[uU])"),
+        True,
+    ),
+)
+
+
+def has_client(folded: str) -> bool:
+    """Whether the folded text holds a client of `_FLAG_CLIENTS` or `find_named_logons`.
+    Spelled out: substring tests cost less than a regex alternation of these words, whose
+    first letters are common ones; not "conn" alone, which every "connections" metric holds.
+    The prefilter's anchors (`finder`) list the same words."""
+    return (
+        "curl" in folded
+        or "snmp" in folded
+        or "docker" in folded
+        or "ldap" in folded
+        or "sqlcmd" in folded
+        or "osql" in folded
+        or "bcp" in folded
+        or "sqlplus" in folded
+        or "rman" in folded
+        or "expdp" in folded
+        or "impdp" in folded
+        or "dgmgrl" in folded
+        or "conn " in folded
+        or "connect " in folded
+        or "machine" in folded
+        or "convertto-securestring" in folded
+    )
+
+
+def find_flag_passwords(text: str, folded: str) -> list[Span]:
+    """The values of the password flags of `_FLAG_CLIENTS`, on the client's line."""
+    spans = []
+    for word, client_re, flag_re, user_pair in _FLAG_CLIENTS:
+        if word not in folded:
+            continue
+        scope_end = 0
+        for client in client_re.finditer(folded):
+            if client.start() < scope_end:
+                continue
+            line_end = text.find("\n", client.end())
+            scope_end = len(text) if line_end < 0 else line_end
+            for flag in flag_re.finditer(text, client.end(), scope_end):
+                position = flag.end()
+                space = _FLAG_SPACE_RE.match(text, position, scope_end)
+                if space:
+                    position = space.end()
+                if text.startswith("-", position):
+                    continue
+                start, end = value_at(text, position, None)
+                if user_pair:  # the password after "user:", a label left there stays
+                    colon = text.find(":", start, end)
+                    if colon < 0:
+                        continue
+                    if OPENING_QUOTE_RE.match(text, position):
+                        start, end = checked(text, (colon + 1, end), None)
+                    else:
+                        start, end = value_at(text, colon + 1, None)
+                if start < end:
+                    spans.append((start, end))
+    return spans
+
+
+# An Oracle user name (letters, digits, _ $ # or a quoted name), "/", then the password.
+# A label left by an earlier round ("[SECRET]") is not a password.
+_ORACLE_LOGON = r"(?:[a-z0-9_$#.]{1,128}+|\"[^\"\s]{1,128}+\")/((?![/\[])[^\s@\\\"'`]{1,256}+)"
+_ORACLE_CLIENT_RE = re.compile(
+    r"(?<![a-z0-9_.\-])(?:sqlplus|rman|expdp|impdp|dgmgrl)(?:[ \t]++-[a-z]++)*+[ \t]++"
+    r"(?:(?:target|catalog|auxiliary)[ \t]*+=?[ \t]*+)?+"
+    rf"{_ORACLE_LOGON}(?=[@\s\\\"'`]|\Z)"
+    rf"|(?<![a-z0-9_.\-])conn(?:ect)?+ [ \t]*+{_ORACLE_LOGON}(?=@)"
+)
+_NETRC_RE = re.compile(
+    r"(?<![^\s\"'`])machine[ \t]++[^\s]{1,256}+[ \t]++login[ \t]++[^\s]{1,256}+[ \t]++"
+    r"(?:account[ \t]++[^\s]{1,256}+[ \t]++)?+password[ \t]++"
+)
+_SECURE_STRING_RE = re.compile(r"convertto-securestring(?:[ \t]++-string)?+[ \t]++")
+
+
+def find_named_logons(text: str, folded: str) -> list[Span]:
+    """Oracle's ``user/password``, a ``.netrc`` line's password and PowerShell's plain-text
+    ``ConvertTo-SecureString`` argument."""
+    spans = []
+    if "/" in text:
+        for logon in _ORACLE_CLIENT_RE.finditer(folded):
+            group = 1 if logon.start(1) >= 0 else 2
+            spans.append(logon.span(group))
+    if "machine" in folded:
+        for netrc in _NETRC_RE.finditer(folded):
+            start, end = value_at(text, netrc.end(), None)
+            if start < end:
+                spans.append((start, end))
+    if "convertto-securestring" in folded:
+        for command in _SECURE_STRING_RE.finditer(folded):
+            start, end = value_at(text, command.end(), None, quoted_only=True)
+            if start < end:
+                spans.append((start, end))
     return spans

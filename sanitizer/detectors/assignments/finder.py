@@ -9,7 +9,13 @@ it, and a value after which the search resumes.
 
 from __future__ import annotations
 
-from sanitizer.detectors.assignments.commands import find_client_passwords, find_identified_by
+from sanitizer.detectors.assignments.commands import (
+    find_client_passwords,
+    find_flag_passwords,
+    find_identified_by,
+    find_named_logons,
+    has_client,
+)
 from sanitizer.detectors.assignments.names import (
     CORE_RE,
     MAX_NAME,
@@ -84,9 +90,10 @@ def _fold(text: str) -> str:
 def _find_secret_assignment(text: str) -> list[Span]:
     folded = _fold(text)
     first = TRIGGER_RE.search(folded)
-    if first is None:
+    clients = has_client(folded)
+    if first is None and not clients:
         return []
-    spans = _find_after_names(text, folded, first.start())
+    spans = [] if first is None else _find_after_names(text, folded, first.start())
     # Spelled out: a generator over the names costs more than the five checks (~1 µs).
     if (
         "mysql" in folded
@@ -98,6 +105,9 @@ def _find_secret_assignment(text: str) -> list[Span]:
         spans += find_client_passwords(text, folded)
     if "identified" in folded:
         spans += find_identified_by(text, folded)
+    if clients:
+        spans += find_flag_passwords(text, folded)
+        spans += find_named_logons(text, folded)
     return union(spans)
 
 
@@ -107,6 +117,9 @@ _I = "[i\u0131\u0130]"
 _ANCHORS = (
     r"(?i)pass|pw|psk|secret|sess|token|key|auth|cred|cookie|mysql|pgsql",
     rf"(?i)s{_I}g|conn(?:ect{_I}on)?[_.\-]?str|mar{_I}adb|red{_I}s-cl{_I}|{_I}dent{_I}f{_I}ed",
+    # The clients of `commands` (`has_client`).
+    rf"(?i)docker|ldap|sqlcmd|osql|bcp|snmp|curl|sqlplus|rman|expdp|{_I}mpdp|dgmgrl"
+    rf"|conn(?:ect)? |mach{_I}ne|convertto-securestr{_I}ng",
 )
 
 DETECTORS = (

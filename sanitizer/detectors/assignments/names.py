@@ -27,7 +27,9 @@ Choices made where the right answer is not obvious:
   names benign (``access_key_id``: key *ids* are identifiers, and ``aws_access_key`` finds
   AKIA/ASIA ids anyway) but not ``session_id`` or Vault's ``secret_id``. A name opening with
   ``no``, ``max``, ``num``, ``has``, ``ask``, ``use``... is a flag or a count
-  (``--no-password``, ``--ask-vault-pass``, ``max_tokens``); one ending in a source or
+  (``--no-password``, ``--ask-vault-pass``, ``max_tokens``), and one opening with ``expired``,
+  ``invalid``, ``missing``... is an error code (AWS's ``ExpiredToken: The security token
+  ...``, like ``SignatureDoesNotMatch``, whose ``match`` describes); one ending in a source or
   config file extension is a file (``PasswordUtils.java:42`` in a stack trace).
 """
 
@@ -105,13 +107,14 @@ _QUALIFIERS = frozenset(
     headers field fields param params parameter env var variable version usage used bucket
     rate manager service store cache user username login prefix suffix cmd command script
     program issuer audience scope scopes lock locked lockout warning warn mask masked generator
-    helper""".split()
+    helper stdin encryption match matches matched mismatch exception exceptions""".split()
 )
 _ID_QUALIFIERS = frozenset({"id", "ids", "uuid", "identifier"})
 # A first word that makes the name a flag or a count.
 _NEGATIONS = frozenset(
     """no not without skip ask use has have require requires need needs prompt allow disable
-    disabled enable enabled show hide is must should max min num total last""".split()
+    disabled enable enabled show hide is must should max min num total last expired invalid
+    missing incomplete malformed""".split()
 )
 # A file name (``PasswordUtils.java:42`` in a stack trace, ``token.go:10``), not a secret name.
 _SOURCE_FILE_RE = re.compile(

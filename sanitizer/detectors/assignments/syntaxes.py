@@ -4,19 +4,24 @@ flags, quoted environment entries, name/value field pairs, directives.
 Choices made where the right answer is not obvious:
 
 * Syntaxes: ``k=v``, ``k: v``, ``k := v``, ``k => v``, ``"k": "v"``, ``'k': 'v'``, ``k="v"``,
-  ``<k>v</k>`` (with attributes, closing tag required), ``--k v``, ``--k=v``,
-  ``["--k", "v"]``, ``k 'v'`` and ``k('v')`` for password, token and key names only
-  (``set password 'x'``, SQL ``PASSWORD 'x'``, ``invalid token "x"``; Kubernetes'
-  ``secret "db-creds" not found`` names a secret),
-  ``"K=v w"`` (an environment entry inside a quoted string), YAML ``k:`` with the value on
-  the next indented line or a ``|`` block, a name given as the value of a ``name``/``key``
-  field followed by a ``value`` field (Kubernetes and ECS env lists, ``<add key=.. value=..>``,
-  ``<property name="password">x</property>``), the ``requirepass``/``masterauth``/``bindpw``/
-  ``rootpw`` directives, SQL ``IDENTIFIED BY 'x'`` (unquoted only when written in capitals),
-  and ``-pX``/``-p X`` on a mysql, mariadb, check_mysql, check_pgsql or sshpass command line,
-  ``-a X`` on a redis-cli one. A ``=`` value never continues on the next line
+  ``<k>v</k>`` (with attributes and namespace prefixes, ``<wsse:Password
+  Type="...">v</wsse:Password>``, closing tag required), ``--k v``, ``--k=v``,
+  ``["--k", "v"]``, ``- --k`` then ``- v`` (YAML list items, container args), ``k 'v'``
+  and ``k('v')`` for password, token and key names only (``set password 'x'``, SQL
+  ``PASSWORD 'x'``, ``invalid token "x"``; Kubernetes' ``secret "db-creds" not found``
+  names a secret), ``"K=v w"`` (an environment entry inside a quoted string), YAML ``k:``
+  with the value on the next indented line or a ``|`` block, a name given as the value of a
+  ``name``/``key`` field followed by a ``value`` field (Kubernetes and ECS env lists,
+  ``<add key=.. value=..>``, ``<property name="password">x</property>``,
+  ``<name>fs.s3a.secret.key</name><value>x</value>`` of Hadoop's XML), the
+  ``requirepass``/``masterauth``/``bindpw``/``rootpw`` directives, SQL ``IDENTIFIED BY
+  'x'`` (unquoted only when written in capitals), and ``-pX``/``-p X`` on a mysql,
+  mariadb, check_mysql, check_pgsql or sshpass command line, ``-a X`` on a redis-cli one
+  (and the other clients of `commands`). A ``=`` value never continues on the next line
   (``PASSWORD=`` then ``HOME=/root`` is an empty password). A value that is itself a secret
-  name given a value (``token = password = x``) is searched as a name too.
+  name given a value (``token = password = x``) is searched as a name too. A YAML flow
+  collection (``credentials: {}``, ``auth: {type: basic}``) is not a value: the names
+  inside it are searched.
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ _NAME_FIELD_BACK_RE = re.compile(
 _YAML_NEXT_LINE_RE = re.compile(r"(?:([|>])[+-]?[0-9]?)?[ \t]*\r?\n[ ]{1,64}(?=\S)")
 _ENV_NAME_RE = re.compile(r"[A-Z_][A-Z0-9_]*+")  # `env` prints NAME=value, spaces and all
 _ENV_LINE_RE = re.compile(r"[ \t]*+(?:export[ \t]++)?[A-Z_][A-Z0-9_]*+=")
+_YAML_FLOW_RE = re.compile(r"\[|\{[ \t]*+(?:\}|[^\s{}:,]{1,128}+:[ \t])")  # not {SSHA}...
 _YAML_NOT_A_VALUE_RE = re.compile(r"[^\s:]{1,128}:(?:\s|\Z)|-\s|#|[{\[]")
 _FLAG_GAP_RE = re.compile(r"\\{0,15}[\"'`][ \t]*,[ \t]*(?=\\{0,15}[\"'`])|[ \t]{1,16}")
 _SPACED_QUOTE_RE = re.compile(r"[ \t]{1,16}(?=\\{0,15}[\"'])|\([ \t]*(?=[\"'])")
@@ -63,6 +69,13 @@ _VALUE_FIELD_RE = re.compile(
 _ELEMENT_TEXT_RE = re.compile(r"\\{0,15}[\"'`][^<>\n]{0,256}+(?<!/)>")
 _START_TAG_REST_RE = re.compile(r"(?:[ \t\r\n][^<>]{0,256})?(?<!/)>")
 _FLAG_BEFORE = frozenset(" \t\r\n\"'[(,=")
+# A flag alone in a YAML list item (container args), its value the next item:
+# "- --password" then "- x".
+_YAML_ITEM_START_RE = re.compile(r"[ \t]*+-[ \t]++[\"']?+")
+_YAML_NEXT_ITEM_RE = re.compile(r"[\"']?+[ \t]*+\r?\n[ \t]{0,64}+-[ \t]{1,16}+")
+# Hadoop-style configuration XML: <name>fs.s3a.secret.key</name> then <value>x</value>.
+_XML_VALUE_ELEMENT_RE = re.compile(r"(?i:</(?:name|key)>)\s{0,64}+(?i:<value>)")
+_NAMESPACE_PREFIX_RE = re.compile(r"<([A-Za-z_][A-Za-z0-9_.-]{0,31}+):")  # <wsse:Password>
 
 # A pattern read backwards (see `_before`), its window, the characters it may match right
 # before the name, and the last character before those it needs ("" for the window's start).
@@ -110,10 +123,15 @@ def after_name(text: str, start: int, end: int, name: Name, dashes: int) -> Span
         element = _ELEMENT_TEXT_RE.match(text, end)
         if element:
             return checked(text, _element_text(text, element.end(), None), name)
-    if start > 0 and text[start - 1] == "<" and not dashes:
+    if text.endswith(("<name>", "<key>"), max(0, start - 6), start):
+        value = _XML_VALUE_ELEMENT_RE.match(text, end)
+        if value:
+            return checked(text, _element_text(text, value.end(), "value"), name)
+    tag_name = _tag_name(text, start, end) if not dashes else None
+    if tag_name is not None:
         tag = _START_TAG_REST_RE.match(text, end)
         if tag:
-            span = checked(text, _element_text(text, tag.end(), text[start:end]), name)
+            span = checked(text, _element_text(text, tag.end(), tag_name), name)
             if span[0] < span[1]:
                 return span
     position = end
@@ -126,6 +144,10 @@ def after_name(text: str, start: int, end: int, name: Name, dashes: int) -> Span
         if separator.group(1) == ":" and not name.strong and _PROSE_WORD_RE.fullmatch(text, *span):
             return span[0], span[0]  # "failed to fetch token: timeout", "auth: basic"
         return span
+    if dashes and _is_yaml_item(text, start - dashes):
+        item = _YAML_NEXT_ITEM_RE.match(text, position)
+        if item:
+            return value_at(text, item.end(), name, line=True)
     if dashes and (start - dashes == 0 or text[start - dashes - 1] in _FLAG_BEFORE):
         gap = _FLAG_GAP_RE.match(text, end)
         if gap and not text.startswith("-", gap.end()):
@@ -138,6 +160,27 @@ def after_name(text: str, start: int, end: int, name: Name, dashes: int) -> Span
         if gap:
             return value_at(text, gap.end(), name)
     return end, end
+
+
+def _tag_name(text: str, start: int, end: int) -> str | None:
+    """The element name when the name at [start, end) opens a start tag: ``<password`` or,
+    with a namespace prefix, ``<wsse:Password`` (SOAP's WS-Security)."""
+    if start > 0 and text[start - 1] == "<":
+        return text[start:end]
+    if start > 1 and text[start - 1] == ":":
+        lt = text.rfind("<", max(0, start - 34), start)
+        prefix = _NAMESPACE_PREFIX_RE.fullmatch(text, lt, start) if lt >= 0 else None
+        if prefix is not None:
+            return text[lt + 1 : end]
+    return None
+
+
+def _is_yaml_item(text: str, flag_start: int) -> bool:
+    """Whether the flag at `flag_start` is alone after a YAML list dash on its line."""
+    line_start = text.rfind("\n", max(0, flag_start - 80), flag_start) + 1
+    if line_start == 0 and flag_start > 80:
+        return False
+    return _YAML_ITEM_START_RE.fullmatch(text, line_start, flag_start) is not None
 
 
 def _after_separator(
@@ -155,6 +198,8 @@ def _after_separator(
         # A YAML mapping: a plain value runs to the line end, or starts on the next line.
         next_line = _YAML_NEXT_LINE_RE.match(text, position)
         if next_line is None:
+            if _YAML_FLOW_RE.match(text, position):
+                return position, position  # a flow collection: its own names are searched
             return value_at(text, position, name, line=True)
         if next_line.group(1):  # a | or > block: its first line
             return line_value(text, next_line.end(), name)

@@ -7,8 +7,12 @@ Choices made where the right answer is not obvious:
   (MySQL's ``using password: YES``), runs of ``*``, labels such as ``[REDACTED]`` and this
   product's own (so a scrubbed text is never found again), ``<redacted>``, ``${VAR}``,
   ``$VAR`` (upper case only: ``$ecret`` is taken), ``$(command)``, ``%(x)s``, ``{x}``,
-  ``{{ .Values.x }}``, ``?``. Digits only are taken for password and secret names but not for
-  token, key, session, auth... names (``token_count=5``, ``sessions=12``; a numeric OTP
+  ``{{ .Values.x }}``, ``?``, a PowerShell cmdlet (``$pw = Read-Host -AsSecureString``,
+  ``ConvertTo-SecureString``); but before ``;`` braces quote an ODBC value
+  (``Pwd={p@ss;word};``, ``Pwd={Summer24};``), which is taken without its braces, unless
+  they hold a lower-case name or an index (``Pwd={password};``, ``{0}``: a format string).
+  Digits only are taken for password and secret names but not for token, key, session,
+  auth... names (``token_count=5``, ``sessions=12``; a numeric OTP
   after ``token=`` is the cost). A number followed by Nagios thresholds (``=5;10;20``) is
   perfdata under any name. ``PWD``/``OLDPWD`` holding a path are the shell's directories.
   After a colon, a single lower-case word is prose, not a token, key, session or auth value
@@ -43,6 +47,9 @@ _WIDE_RE = re.compile(r"(?:[^\s\"'`\\]++|\\++(?![\"'`nrt]))++")
 _LINE_RE = re.compile(r"(?:[^\r\n\\]++|\\++(?![\"'nrt]))++")
 OPENING_QUOTE_RE = re.compile(r"(\\{0,15})([\"'`])")
 _SCHEME_PREFIX_RE = re.compile(r"\{[A-Za-z0-9._-]{1,32}\}")  # {SSHA}..., {bcrypt}...
+# An ODBC value in braces (``Pwd={p;w}};d}``: "}}" is a literal "}"), ending the value.
+_BRACED_RE = re.compile(r"\{(?![\"'{\s])(?:[^}\r\n]|\}\}){1,256}+\}(?=[;\s\"'`]|\Z)")
+_TEMPLATE_FIELD_RE = re.compile(r"[a-z_][a-z0-9_.]{0,100}|[0-9]{1,3}")  # {password}, {0}
 _AUTH_SCHEME_RE = re.compile(r"(?i:bearer|basic|token|digest|negotiate)[ \t]++(?=[\w.~+/-])")
 _PLACEHOLDER_RE = re.compile(
     r"(?i:\*++|\u2022++|\?|-|\.\.\.|\u2026"
@@ -50,6 +57,8 @@ _PLACEHOLDER_RE = re.compile(
     r"|\{\{[^{}\n]{0,200}\}\}|\{[a-z_][a-z0-9_.]{0,100}\}"
     r"|\$\{[^{}\s]{1,200}\}|\$\([^()\n]{1,200}\)"
     r"|%\([a-z_][a-z0-9_]{0,100}\)[sdr]|%[sd]"
+    # A PowerShell cmdlet computing the value ($pw = Read-Host -AsSecureString)
+    r"|(?:convertto|convertfrom|get|read)-[a-z]{2,40}(?![a-z0-9])"
     r"|(?:null|none|nil|undefined|true|false|yes|no|on|off|empty|unset|redacted|hidden|masked"
     r"|removed|omitted|filtered|required|optional|invalid|expired|missing|provided|ok|n/a)"
     r"(?![a-z0-9]))"
@@ -105,6 +114,20 @@ def value_at(
         return position, position
     if line or (name is not None and name.to_line_end):
         return line_value(text, position, name)
+    if text.startswith("{", position):
+        braced = _BRACED_RE.match(text, position)
+        # A lower-case name or an index is a format string's field ("Pwd={password};",
+        # "{0}"); other braces before ";" quote an ODBC value, elsewhere only what no
+        # template would name ({Summer24} is a template's, {p@ss} is not).
+        if (
+            braced
+            and not _TEMPLATE_FIELD_RE.fullmatch(text, position + 1, braced.end() - 1)
+            and (
+                text.startswith(";", braced.end())
+                or not _PLACEHOLDER_RE.fullmatch(text, position, braced.end())
+            )
+        ):
+            return checked(text, (position + 1, braced.end() - 1), name)
     value_re = _WIDE_RE if name is not None and name.wide else _UNQUOTED_RE
     placeholder = _PLACEHOLDER_RE.match(text, position)
     if placeholder and _is_value_end(text, placeholder.end(), value_re):
