@@ -10,17 +10,22 @@ Choices made where the right answer is not obvious:
   ``.1.3.6.1.4.1.2021.10.1.3.1``, a long version) are not addresses.
 * A quad right after a version marker is a version, not an address: ``v2.19.5.57`` (the
   ``v`` not ending a word, so ``srv10.0.0.1`` is still an address), ``version 2.19.5.57``,
-  ``ver:``, ``release``, ``build``, ``rev``, ``firmware``, ``chart``, ``image``, ``tag``,
-  ``package``, and ``upgraded``/``updated``/``bumped``/``downgraded``/``rolled back``,
-  each optionally followed by ``to`` or ``from`` (then up to two of `` :=``). An unlabelled
-  ``2.19.5.57`` is a valid address and is masked (the check: `sanitizer.detectors.versions`).
+  ``ver:``, ``release``, ``build``, ``rev``, ``firmware``, ``fw``, ``chart``, ``image``,
+  ``tag``, ``package``, ``upgraded`` and the like, also as JSON keys and camelCase
+  (``"appVersion": "1.2.3.4"``), or a package version operator (``foo==1.2.3.4``). An
+  unlabelled ``2.19.5.57`` is masked (details: `sanitizer.detectors.versions`).
 * IPv4 inside host names: four dashed octets (0-255, leading zeros allowed, exactly four:
   not glued to a digit or to a fifth ``-octet``) count when the text says "host name": right
   after ``ip-`` (``ip-10-1-2-3``, ``ip-10-1-2-3.ec2.internal``; the ``ip`` not glued to a
-  letter or digit), or as a whole first label followed by a ``.`` and a letter
-  (``10-1-2-3.nip.io``, ``10-1-2-3.ns.pod.cluster.local``). Dates never qualify: a year is
-  over 255, and ``24-10-01-12`` alone (no ``ip-``, no following label) is left alone. The
-  span covers the four octets only, so ``ip-`` and the domain stay readable.
+  letter or digit), as a whole first label followed by a ``.`` and a letter
+  (``10-1-2-3.nip.io``, ``10-1-2-3.ns.pod.cluster.local``), or ending a first label after a
+  word and a dash, followed by a ``.`` and a letter, without leading zeros
+  (``ec2-203-0-113-25.compute-1.amazonaws.com``, ``host-10-1-2-3.example.net``; the word
+  ends in a letter or in a letter and one digit, so ``a-5-1-2-3-4.x`` is not four octets).
+  Dates never qualify: a year is over 255, a month or day has a leading zero, and
+  ``24-10-01-12`` alone (no ``ip-``, no following label) is left alone. Grey zone: a dashed
+  version in a file name (``release-1-2-3-4.tar.gz``) is masked. The span covers the four
+  octets only, so ``ip-`` and the domain stay readable.
 * Reverse DNS: ``3.2.1.10.in-addr.arpa`` is 10.1.2.3 written backwards; its quad is found
   like any other and `find_ipv4_forms` marks it "reverse" so `mask_ip` can write the result
   back reversed. A full nibble name (32 hex digits, ``….ip6.arpa``) is an IPv6 address and
@@ -34,12 +39,14 @@ Choices made where the right answer is not obvious:
   masked. A bare ``::`` is never reported. It may start right after a single ``:`` so
   ``addr:2001:db8::1`` is found, and may be followed by ``:`` (``a:b:c:d:e:f:g:h:443``),
   but never touches a ``::`` it is not part of: ``1::2::3`` is junk and yields nothing.
-* MAC: six hex pairs split by ``:`` or ``-`` (one separator throughout), Cisco's
+* MAC: six hex pairs split by ``:`` or ``-`` (one separator throughout), six groups of one
+  or two hex digits split by ``:`` as BSD and macOS print them (``0:1e:c2:a:b:c``), Cisco's
   ``0123.4567.89ab``, and twelve bare hex digits when a label says it is one: ``mac``,
-  ``mac address``, ``macaddr``, ``hwaddr``, ``HWaddr``, ``ether``, ``link/ether``,
-  ``lladdr``, ``chaddr``, followed by up to a few of ``:``, ``=``, spaces, quotes and the
-  backslashes of escaped JSON (``"mac": "001a2b3c4d5e"``). Unlabelled, twelve hex digits
-  are as likely a hash prefix or an id, so they are left alone.
+  ``mac address``, ``macaddr``, ``hwaddr``, ``HWaddr``, ``ether``, ``ethernet``,
+  ``ether_addr``, ``link/ether``, ``lladdr``, ``chaddr``, followed by up to a few of
+  ``:``, ``=``, spaces, quotes and the backslashes of escaped JSON
+  (``"mac": "001a2b3c4d5e"``). Unlabelled, twelve hex digits are as likely a hash prefix or
+  an id, so they are left alone.
 
 `find_ipv4` / `find_ipv6` keep reporting what they always did (dotted quads; textual IPv6
 addresses), so their spans parse as addresses. `find_ipv4_forms` / `find_ipv6_forms` add the
@@ -147,11 +154,16 @@ _LONG_DOTTED_HINT = re.compile(r"\.[0-9]++\.[0-9]++\.[0-9]++\.[0-9]++\.[0-9]")
 # Four dashed octets 0-255 (leading zeros allowed), exactly four.
 _DASHED_OCTET = "(?:25[0-5]|2[0-4][0-9]|[01][0-9][0-9]|[0-9][0-9]?)"
 _DASHED_QUAD = f"{_DASHED_OCTET}(?:-{_DASHED_OCTET}){{3}}"
+_STRICT_OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_STRICT_DASHED_QUAD = f"{_STRICT_OCTET}(?:-{_STRICT_OCTET}){{3}}"
 _IPV4_DASHED_RE = re.compile(
     # After "ip-" (the "ip" not glued to a letter or digit), not followed by more octets.
     rf"(?<=[Ii][Pp]-)(?<![0-9A-Za-z][Ii][Pp]-)({_DASHED_QUAD})(?![0-9]|-[0-9])"
     # Or a whole first label of a host name: a "." and a letter follow.
     rf"|(?<![0-9A-Za-z_-])({_DASHED_QUAD})(?=\.[A-Za-z])"
+    # Or ending a first label after a word and a dash (ec2-203-0-113-25.compute-1.amazonaws.com),
+    # no leading zeros (app-24-01-02-03.log), the word not ending in a number (a-5-1-2-3-4.x).
+    rf"|(?:(?<=[A-Za-z]-)|(?<=[A-Za-z][0-9]-))({_STRICT_DASHED_QUAD})(?=\.[A-Za-z])"
 )
 # Every dashed quad holds "-d-d-d" right after its first octet; the hint is zero-width after
 # the dash so that every such dash is found, overlapping or not.
@@ -400,7 +412,8 @@ def _find_mac(text: str) -> list[Span]:
 # the other labels must start a word.
 _MAC_LABEL = (
     r"(?:(?:(?<![A-Za-z])[Mm]|(?<=[a-z])M)[Aa][Cc](?:[ _-]?[Aa][Dd][Dd][Rr](?:[Ee][Ss][Ss])?)?"
-    r"|(?<![A-Za-z])(?:[Hh][Ww][ _-]?[Aa][Dd][Dd][Rr](?:[Ee][Ss][Ss])?|[Ee][Tt][Hh][Ee][Rr]"
+    r"|(?<![A-Za-z])(?:[Hh][Ww][ _-]?[Aa][Dd][Dd][Rr](?:[Ee][Ss][Ss])?"
+    r"|[Ee][Tt][Hh][Ee][Rr](?:[Nn][Ee][Tt])?(?:[ _-]?[Aa][Dd][Dd][Rr](?:[Ee][Ss][Ss])?)?"
     r"|[Ll][Ll][Aa][Dd][Dd][Rr]|[Cc][Hh][Aa][Dd][Dd][Rr]))"
 )
 _MAC_BARE_RE = re.compile(rf"{_MAC_LABEL}[\s\\\"':=]{{1,8}}+([0-9A-Fa-f]{{12}})(?![0-9A-Za-z_])")
@@ -426,8 +439,32 @@ def _find_labelled_bare_mac(text: str) -> list[Span]:
     return sorted(found)
 
 
+# Six colon-separated groups of 1-2 hex digits (BSD and macOS arp drop leading zeros) hold
+# ":g:g:g:g:", a hint that opens with a literal; the hex-and-colon run around it is the address.
+_MAC_UNPADDED_HINT = re.compile(r":[0-9A-Fa-f]{1,2}:[0-9A-Fa-f]{1,2}:[0-9A-Fa-f]{1,2}:")
+_MAC_UNPADDED_RE = re.compile(r"[0-9A-Fa-f]{1,2}(?::[0-9A-Fa-f]{1,2}){5}")
+_HEX_COLON_RUN = re.compile(r"[0-9A-Fa-f:]*+")
+_MAC_GLUED = re.compile(r"[0-9A-Za-z_.-]")
+
+
+def _find_unpadded_mac(text: str) -> list[Span]:
+    found = []
+    hint = _MAC_UNPADDED_HINT.search(text)
+    while hint is not None:
+        position = hint.start()
+        start = position - run_length_before(text, position, _HEX_COLON_RUN)
+        run = _HEX_COLON_RUN.match(text, position)
+        assert run is not None  # never None: the run may be empty
+        end = run.end() - text.endswith(":", position, run.end())  # "…:5e: up"
+        glued = (start and _MAC_GLUED.match(text, start - 1)) or _MAC_GLUED.match(text, end)
+        if not glued and end - start < 17 and _MAC_UNPADDED_RE.fullmatch(text, start, end):
+            found.append((start, end))  # (17 characters and more: padded, `_find_mac`'s)
+        hint = _MAC_UNPADDED_HINT.search(text, end)
+    return found
+
+
 def _find_mac_any(text: str) -> list[Span]:
-    bare = _find_labelled_bare_mac(text)
+    bare = _find_labelled_bare_mac(text) + (_find_unpadded_mac(text) if ":" in text else [])
     separated = _find_mac(text)
     return union(bare + separated) if bare else separated
 
@@ -456,6 +493,7 @@ DETECTORS = (
             r"[:-][0-9A-Fa-f]{2}[:-][0-9A-Fa-f]{2}[:-]",
             r"\.[0-9A-Fa-f]{4}\.",
             _MAC_LABEL_HINT.pattern,
+            _MAC_UNPADDED_HINT.pattern,
         ),
     ),
 )

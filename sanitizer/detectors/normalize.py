@@ -16,8 +16,10 @@ What is undone, in one left-to-right pass (repeated while it changes something, 
 * Percent escapes of printable ASCII (``%40`` is ``@``, ``%3A`` is ``:``) and of UTF-8
   sequences (``%C3%B6`` is ``ö``); ``%25`` becomes ``%``, so a second round decodes
   double-encoded text.
-* Unicode spaces (no-break, en/em, thin, ideographic, ...) become a plain space; zero-width
-  characters, the soft hyphen and the byte-order mark are removed.
+* Unicode spaces (no-break, en/em, thin, ideographic, ...) become a plain space; Unicode
+  hyphens and dashes (non-breaking hyphen, figure and en dash, minus sign, fullwidth
+  hyphen-minus) become ``-``; zero-width characters, the soft hyphen and the byte-order
+  mark are removed.
 
 Every step is a single scan with a pattern whose work per position is bounded (runs are
 taken whole and possessively), so normalising stays linear in the text's length.
@@ -35,16 +37,22 @@ ROUNDS = 3
 
 _SPACES = "\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"
 _INVISIBLE = "\u00ad\u180e\u200b-\u200d\u2060-\u2064\ufeff"
+# Hyphens and dashes a word processor or a locale puts in numbers (a phone number with
+# non-breaking hyphens, an en dash, the minus sign): each reads as "-".
+_DASHES = "\u2010-\u2013\u2212\ufe63\uff0d"
 _UNITS = re.compile(
     r"\\++(?:u([0-9A-Fa-f]{4})|([\"'/bfnrt]))?"
     r"|%([2-7][0-9A-Fa-f])"
     r"|(%[C-Fc-f][0-9A-Fa-f](?:%[89ABab][0-9A-Fa-f]){1,3})"
     rf"|([{_SPACES}])"
+    rf"|([{_DASHES}])"
     rf"|[{_INVISIBLE}]"
 )
 # Where the first unit that changes something can be: cheaper than the full pattern, and
 # most texts have none (a "%" in "99.6%" is not one).
-_FIRST_UNIT = re.compile(rf"\\[\\\"'/bfnrtu]|%[2-7C-Fc-f][0-9A-Fa-f]|[{_SPACES}{_INVISIBLE}]")
+_FIRST_UNIT = re.compile(
+    rf"\\[\\\"'/bfnrtu]|%[2-7C-Fc-f][0-9A-Fa-f]|[{_SPACES}{_DASHES}{_INVISIBLE}]"
+)
 # The same for ASCII text, which holds no unusual space: twice as fast to search.
 _FIRST_ASCII_UNIT = re.compile(r"\\[\\\"'/bfnrtu]|%[2-7C-Fc-f][0-9A-Fa-f]")
 _TRIES_BEFORE_SEARCH = 8
@@ -159,7 +167,7 @@ def _one_round(text: str, start: int) -> Normalized | None:
 
 def _decode(match: re.Match[str]) -> str | None:
     """What one unit stands for, or None when it is kept as it is."""
-    hex4, escaped, percent, utf8, space = match.groups()
+    hex4, escaped, percent, utf8, space, dash = match.groups()
     if match.string[match.start()] == "\\":
         if hex4 is not None:
             return chr(int(hex4, 16))
@@ -177,6 +185,8 @@ def _decode(match: re.Match[str]) -> str | None:
         return decoded if decoded.isprintable() else None
     if space is not None:
         return " "
+    if dash is not None:
+        return "-"
     return ""  # an invisible character
 
 

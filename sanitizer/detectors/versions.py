@@ -2,10 +2,16 @@
 
 A quad right after a version marker is a version: ``v2.19.5.57`` (the ``v`` not ending a
 word, so ``srv10.0.0.1`` is still an address), ``version 2.19.5.57``, ``ver:``, ``release``,
-``build``, ``rev``, ``firmware``, ``chart``, ``image``, ``tag``, ``package``, and
+``build``, ``rev``, ``firmware``, ``fw``, ``chart``, ``image``, ``tag``, ``package``, and
 ``upgraded``/``updated``/``bumped``/``downgraded``/``rolled back``, each optionally followed
-by ``to`` or ``from`` (then up to two of `` :=``). `sanitizer.detectors.network` asks for
-every quad it finds.
+by ``to`` or ``from``, then up to twelve of `` :="'(`` and backslashes (a JSON or YAML
+key reads as one: ``"version": "1.2.3.4"``, in escaped JSON too). ``Version``,
+``Release``, ``Build``, ``Firmware`` and ``Tag`` also count at the end of a camelCase name
+(``appVersion: 1.2.3.4``, ``FileVersion 10.0.1.2``, ``AssemblyVersion("1.0.0.0")``). A
+package manager's version operator marks one too: ``~>``, or ``==``, ``>=``, ``<=``,
+``!=``, ``~=`` glued to a package name on its left (``foo==1.2.3.4``, not
+``ip == 10.0.0.1``), then up to two spaces or quotes (``gem 'rails', '~> 7.0.4.3'``).
+`sanitizer.detectors.network` asks for every quad it finds.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ VERSION_WORDS = (
     "build",
     "rev",
     "firmware",
+    "fw",
     "chart",
     "image",
     "tag",
@@ -40,26 +47,42 @@ VERSION_WORDS = (
     "downgraded",
     "rolled back",
 )
-# Matched on the text before a quad read backwards, so one try at the quad decides: one or
-# two separators, maybe " to"/" from", a version word not glued to a letter before it; or a
-# "v" right before the quad.
+# The words that also count at the end of a camelCase name (``appVersion``, ``imageTag``);
+# not "update" and the like, which end names of times and addresses (``lastUpdate``).
+_CAMEL_WORDS = ("version", "release", "build", "firmware", "tag")
+# What may stand between a version word and its quad: spaces, ":", "=", quotes (a JSON or
+# YAML key: `"version": "`, also escaped once or twice: `\\"version\\": \\"`) and an
+# opening bracket (`AssemblyVersion("`), at most twelve.
+_SEPARATORS = " :=\"'(\\"
+# Matched on the text before a quad read backwards, so one try at the quad decides: one to
+# twelve separators, maybe " to"/" from", a version word not glued to a letter before it (or
+# capitalised after a lower-case letter: camelCase); a "v" right before the quad; or a
+# version operator, then at most two spaces or quotes: "~>", or one glued to a package name
+# on its left ("foo==", "foo>="; not "ip == 10.0.0.1").
 _VERSION_BEFORE_REVERSED = re.compile(
-    r"[ :=]{1,2}(?:(?i:ot|morf) )?(?i:"
+    r"[ :=\"'(\\]{1,12}+(?:(?i:ot|morf) )?(?:(?i:"
     + "|".join(re.escape(word[::-1]) for word in sorted(VERSION_WORDS, key=len, reverse=True))
-    + r")(?![A-Za-z])|[vV](?![A-Za-z])"
+    + r")(?![A-Za-z])|(?:"
+    + "|".join(
+        re.escape(word.capitalize()[::-1]) for word in sorted(_CAMEL_WORDS, key=len, reverse=True)
+    )
+    + r")(?=[a-z]))|[vV](?![A-Za-z])|[ \"']{0,2}+(?:=[=<>!~](?=[\w.-])|>~)"
 )
-_VERSION_LOOKBACK = max(map(len, VERSION_WORDS)) + len(" from") + 2
-# The two characters right before a quad that follows one of those words: a word's last
-# letter or a separator, then a separator. Checked first, as a set lookup.
+_VERSION_LOOKBACK = max(map(len, VERSION_WORDS)) + len(" from") + 12
+# The two characters right before a quad that follows one of those markers: a word's last
+# letter, a separator or an operator's character, then a separator or the ">" of "~>".
+# Checked first, as a set lookup.
 _VERSION_TAILS = frozenset(
     a + b
     for a in {
-        *"oOmM :=",
+        *"oOmM=<>!~",
+        *_SEPARATORS,
         *(w[-1] for w in VERSION_WORDS),
         *(w[-1].upper() for w in VERSION_WORDS),
     }
-    for b in " :="
+    for b in _SEPARATORS + ">"
 )
+_OPERATOR_CHARS = frozenset("<>!~")
 
 
 # A quad after separators is a version only if a version word, "to" or "from" ends there.
@@ -69,16 +92,20 @@ _VERSION_ENDINGS = frozenset(word[-2:] for word in (*VERSION_WORDS, "to", "from"
 def may_be_version(text: str, start: int) -> bool:
     """Whether the characters right before the quad at `start` (at most four) let a version
     marker end there; `is_version` decides those that do."""
-    if not start or (text[start - 1] not in "vV" and text[start - 2 : start] not in _VERSION_TAILS):
+    if not start or text[start - 1] in "vV":
+        return bool(start)
+    if text[start - 2 : start] not in _VERSION_TAILS:
         return False
-    if text[start - 1] not in "vV":
-        # One or two separators, then a word's last two letters (checked exactly for ASCII;
-        # other letters may match a word's case-blindly, so the expression decides).
-        word_end = start - 2 if text[start - 2] in " :=" else start - 1
-        ending = text[max(0, word_end - 2) : word_end]
-        if ending.isascii() and ending.lower() not in _VERSION_ENDINGS:
-            return False
-    return True
+    window = text[max(0, start - 4) : start]
+    if "==" in window or not _OPERATOR_CHARS.isdisjoint(window):
+        return True  # an operator: the expression decides
+    # Separators, then a word's last two letters (checked exactly for ASCII; other letters
+    # may match a word's case-blindly, so the expression decides, as it does when the
+    # separators fill the window).
+    ending = window.rstrip(_SEPARATORS)[-2:]
+    if len(ending) < 2 or not ending.isascii():
+        return True
+    return ending.lower() in _VERSION_ENDINGS
 
 
 @functools.lru_cache(maxsize=4096)

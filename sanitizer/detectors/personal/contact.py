@@ -19,14 +19,20 @@ Choices made where the right answer is not obvious:
   ``202 555 0143``, ``(202) 555-0143``, optionally after ``1``, area and exchange 2-9, one
   separator throughout; French ``01 23 45 67 89`` / ``06.12.34.56.78``; a trunk ``0`` and an
   area code (3-6 digits in all), then the subscriber number as one block (``030 1234567``,
-  ``07700 900123``, ``030/1234567``) or in groups of 2-4 digits (``020 7946 0958``,
-  ``(030) 123 456 78``), 9-12 digits in all: the UK and German forms. Grey zone: three
-  numbers shaped 3-3-4 with the first two 2-9 (``ports 443 808 8080``, a version
-  ``234.567.1999``) and zero-led ids of those shapes (``0123-456789``) are masked; compact
-  national numbers (``07700900123``), a number followed by another digit group
-  (``0151 23456789 12:30``) and the text of a JSON number (no ``+``) are not found. Byte
-  counts (``1 234 567``), money (``EUR 1 234,56``), timestamps, durations, versions, perfdata,
-  IP addresses and OIDs do not have these shapes.
+  ``07700 900123``, ``030/1234567``, ``030 / 1234567``), in groups of 2-4 digits split by
+  spaces or by dashes (``020 7946 0958``, ``020-7946-0958``, ``(030) 123 456 78``), or as
+  DIN 5008 writes an extension (``030 1234-5678``, ``(030) 1234-5678``), 9-12 digits in
+  all: the UK and German forms. A North American extension glued on (``x123``) is taken
+  with its number. After a phone label (``phone``, ``tel``, ``telephone``, ``mobile``,
+  ``msisdn``, ``fax``, also ending a camelCase or snake_case name: ``customerPhone``,
+  ``mobile_phone``), a compact run of 7-15 digits (maybe after ``+``) is a number too:
+  ``phone=4155550100``, ``"msisdn": "447700900123"``. Grey zone: three numbers shaped
+  3-3-4 with the first two 2-9 (``ports 443 808 8080``, a version ``234.567.1999``) and
+  zero-led ids of those shapes (``0123-456789``) are masked; unlabelled compact national
+  numbers (``07700900123``) and ``00``-prefixed ones (``004930123456``), a number followed
+  by another digit group (``0151 23456789 12:30``) and the text of a JSON number (no ``+``,
+  no label) are not found. Byte counts (``1 234 567``), money (``EUR 1 234,56``),
+  timestamps, durations, versions, perfdata, IP addresses and OIDs do not have these shapes.
 """
 
 from __future__ import annotations
@@ -132,8 +138,13 @@ _PHONE_NANP_RE = re.compile(
     rf"|(?<=1)[ .-]?\({_NANP}\)[ .-]?{_NANP}[ .-][0-9]{{4}}"
     rf"|(?<=[2-9])[0-9]{{2}}([ .-]){_NANP}\2[0-9]{{4}}"
     rf"|(?<=\(){_NANP}\)[ .-]?{_NANP}[ .-][0-9]{{4}}"
-    rf"){ALONE_AFTER}"
+    # An extension glued on (415-555-0100x123) is taken with the number.
+    rf")(?:x[0-9]{{1,6}}+)?{ALONE_AFTER}"
 )
+# A subscriber number: one block, or groups of 2-4 digits split by spaces; or (DIN 5008) a
+# block, a dash and an extension (1234-5678, 12345-67).
+_SUBSCRIBER = "(?:[0-9]{3,8}+|[0-9]{2,4}+(?: [0-9]{2,4}+){1,3}+)"
+_SUBSCRIBER_DASHED = "[0-9]{2,8}+-[0-9]{1,5}+"
 # Numbers dialled with a trunk 0, anchored on that 0 (a literal opening: the fastest search).
 # France: 01 23 45 67 89, 06.12.34.56.78. Elsewhere (UK, Germany...): an area code of 3-6
 # digits and the subscriber number, one block or groups of 2-4 digits: 030 1234567,
@@ -141,9 +152,10 @@ _PHONE_NANP_RE = re.compile(
 _PHONE_TRUNK_RE = re.compile(
     r"0[1-9](?<![\w.,+/-]0[1-9])(?<![0-9][ .,:/-]0[1-9])(?:"
     r"([ .-])[0-9]{2}(?:\1[0-9]{2}){3}"
-    r"|[0-9]{1,4}+(?:[ /-][0-9]{3,8}+|(?: [0-9]{2,4}+){2,4}+)"
+    rf"|[0-9]{{1,4}}+(?:[ /-][0-9]{{3,8}}+|(?: [0-9]{{2,4}}+){{2,4}}+| {_SUBSCRIBER_DASHED}"
+    rf"|(?:-[0-9]{{2,4}}+){{2,3}}+| / {_SUBSCRIBER})"
     r"|(?<=\(0[1-9])(?<![\w.,+/-]\(0[1-9])[0-9]{1,4}+\)"
-    r"(?: ?[0-9]{3,8}+| ?[0-9]{2,4}+(?: [0-9]{2,4}+){1,3}+)"
+    rf"(?: ?{_SUBSCRIBER}| ?{_SUBSCRIBER_DASHED})"
     rf"){ALONE_AFTER}"
 )
 # For finding candidates on bytes: ASCII digits become "0", spaces, slashes and dashes " ",
@@ -173,9 +185,9 @@ def _nanp_phones(text: str, shape: bytes) -> list[Span]:
     for hint in _NANP_HINTS:
         at = shape.find(hint)
         while at >= 0:
-            # "1 (202) " is the longest text before the exchange; the pattern looks two
-            # characters past the line number.
-            window = _PHONE_NANP_RE.finditer(text, max(0, at - 8), at + len(hint) + 3)
+            # "1 (202) " is the longest text before the exchange; the pattern reads an
+            # extension of up to seven characters and looks two characters past it.
+            window = _PHONE_NANP_RE.finditer(text, max(0, at - 8), at + len(hint) + 10)
             spans += [match.span() for match in window]
             at = shape.find(hint, at + 1)
     return union(spans)
@@ -217,7 +229,28 @@ def _find_phone(text: str) -> list[Span]:
             digits = _digit_count(match.group()) - prefix_digits
             if 9 <= digits <= 15 and not _PHONE_DECIMAL_RE.fullmatch(match.group()):
                 spans.append(match.span())
+    spans += _labelled_phones(text)
     return union(_outside_uuids(text, spans + _national_phones(text)))
+
+
+# A compact number (7-15 digits, maybe after "+") right after a label that says "phone":
+# ``phone=4155550100``, ``"msisdn": "447700900123"``, ``Tel.: 0301234567``,
+# ``customerPhone: 07700900123``. Unlabelled, such a run is as likely a count or an id.
+_PHONE_LABELLED_RE = re.compile(
+    r"(?:(?ai:(?<![a-z])(?:phone|tel(?:ephone)?|mobile|msisdn|fax))"
+    r"|(?<=[a-z])(?:Phone|Tel|Telephone|Mobile|Msisdn|Fax))"
+    r"(?ai:[ _-]?(?:number|num|nr|no))?\.?(?![A-Za-z])"
+    r"[\s\"'\\:=#>(]{0,12}+"
+    r"(\+?[0-9]{7,15}+)(?![\w])(?![.,][0-9])"
+)
+_PHONE_LABELS = ("phone", "tel", "mobile", "msisdn", "fax")
+
+
+def _labelled_phones(text: str) -> list[Span]:
+    lowered = text.lower()  # a precheck only: lower() may change the length
+    if not any(label in lowered for label in _PHONE_LABELS):
+        return []
+    return [match.span(1) for match in _PHONE_LABELLED_RE.finditer(text)]
 
 
 # RE2 anchors for the scrubber's one-pass prefilter: every text a finder finds something in
@@ -230,6 +263,9 @@ _PHONE_ANCHORS = (
     "0[1-9][0-9]{1,4}[ /-][0-9]{2}",  # trunk 0 and area code
     "0[1-9][ .-][0-9]{2}[ .-][0-9]{2}",  # France
     r"\(0[1-9]",
+    "0[1-9][0-9]{1,4} / [0-9]",  # trunk 0 and area code, DIN 5008 slash
+    # A compact number after a phone label (`_PHONE_LABELLED_RE`, ASCII letters only).
+    r"(?i:phone|tel|mobile|msisdn|fax)[^0-9]{0,24}[0-9]{7}",
 )
 
 DETECTORS = (
@@ -244,7 +280,8 @@ DETECTORS = (
         "phone",
         "[PHONE]",
         _find_phone,
-        "phone numbers: international (+CC, 00CC) and North American, UK, German, French forms",
+        "phone numbers: international (+CC, 00CC), North American, UK, German, French forms,"
+        " and compact ones after a phone label",
         anchors=_PHONE_ANCHORS,
     ),
 )

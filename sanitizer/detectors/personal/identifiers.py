@@ -8,9 +8,11 @@ Choices made where the right answer is not obvious:
   in any range, since the label says what it is. Only the number is replaced. A JSON number
   under an ``ssn`` key reaches a detector without its key: select such fields by key.
 * IBANs: a country code with its ISO 13616 length and a valid mod-97 check, compact or in
-  groups of four split by single spaces, any case, not glued to letters or digits. Grey
-  zone: an alphanumeric token of exactly a country's length that starts with its code and
-  two digits (a 24-character hex id starting ``ad12``) passes the check once in 97 times.
+  groups of four split by single spaces or single dashes (``DE89-3704-0044-0532-0130-00``,
+  one separator throughout), any case, not glued to letters or digits; a space between the
+  country code and the check digits (``DE 89 3704 …``) is not read. Grey zone: an
+  alphanumeric token of exactly a country's length that starts with its code and two
+  digits (a 24-character hex id starting ``ad12``) passes the check once in 97 times.
 """
 
 from __future__ import annotations
@@ -28,11 +30,12 @@ _SSN_SHAPED_RE = re.compile(
     r"[0-8](?<![\w.,+/-][0-8])(?<![0-9][ .,:/-][0-8])[0-9]{2}(?<!000)(?<!666)"
     rf"([ -])(?!00)[0-9]{{2}}\1(?!0000)[0-9]{{4}}{ALONE_AFTER}"
 )
-# A label, then at most a few quotes, escapes, colons, equals signs or spaces.
+# A label, then at most a few quotes, escapes, colons, equals signs, brackets or spaces
+# (PostgreSQL's "Key (ssn)=(123456789)").
 _SSN_LABELLED_RE = re.compile(
     r"(?:(?i:(?<![a-z])ssn|social[ _-]?security)|(?<=[a-z])S(?:SN|sn))"
     r"(?i:[ _-]?(?:number|num|nr|no)\.?)?(?![A-Za-z])"
-    r"[\s\"'\\:=#>(]{0,12}+"
+    r"[\s\"'\\:=#>()]{0,12}+"
     r"([0-9]{3}([ -]?)[0-9]{2}\2[0-9]{4})(?![\w])(?![.,][0-9])"
 )
 _SSN_LABELS = ("ssn", "social")
@@ -69,13 +72,15 @@ _IBAN_LENGTHS = {
     "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20, "YE": 30,
 }  # fmt: skip
 _IBAN_MIN, _IBAN_MAX = min(_IBAN_LENGTHS.values()), max(_IBAN_LENGTHS.values())
-# Compact, or the first four characters and groups of four, the last one shorter maybe.
+# Compact, or the first four characters and groups of four split by spaces (or by dashes,
+# as some forms and exports write them), the last one shorter maybe.
 # The groups are bounded (9 hold the longest IBAN), so a long run of them costs little per
 # start; what the table does not allow is cut off afterwards.
 _IBAN_RE = re.compile(
     r"[A-Za-z](?<![A-Za-z0-9][A-Za-z])[A-Za-z][0-9]{2}"
     rf"(?:[A-Za-z0-9]{{{_IBAN_MIN - 4},{_IBAN_MAX - 4}}}+(?![A-Za-z0-9])"
-    r"|(?: [A-Za-z0-9]{1,4}+(?![A-Za-z0-9])){2,8}+)"
+    r"|(?: [A-Za-z0-9]{1,4}+(?![A-Za-z0-9])){2,8}+"
+    r"|(?:-[A-Za-z0-9]{1,4}+(?![A-Za-z0-9])){2,8}+)"
 )
 # For a precheck on bytes: ASCII letters become "a", digits "0", the rest "x".
 _LETTERS_AND_DIGITS = bytes.maketrans(
@@ -103,9 +108,10 @@ def _iban_in(found: str) -> int:
     length = _IBAN_LENGTHS.get(found[:2].upper())
     if length is None:
         return 0
-    if " " not in found:
+    separator = found[4] if len(found) > 4 and found[4] in " -" else ""
+    if not separator:
         return len(found) if _iban_ok(found.upper()) else 0
-    groups = found.split(" ")
+    groups = found.split(separator)
     kept: list[str] = []
     count = 0
     for group in groups:
@@ -166,7 +172,7 @@ DETECTORS = (
         "iban",
         "[IBAN]",
         _find_iban,
-        "IBANs, mod-97 checked, compact or in groups of four",
+        "IBANs, mod-97 checked, compact or in groups of four (spaces or dashes)",
         anchors=_IBAN_ANCHORS,
     ),
 )
