@@ -29,8 +29,10 @@ Choices made where the right answer is not obvious:
   ``no``, ``max``, ``num``, ``has``, ``ask``, ``use``... is a flag or a count
   (``--no-password``, ``--ask-vault-pass``, ``max_tokens``), and one opening with ``expired``,
   ``invalid``, ``missing``... is an error code (AWS's ``ExpiredToken: The security token
-  ...``, like ``SignatureDoesNotMatch``, whose ``match`` describes); one ending in a source or
-  config file extension is a file (``PasswordUtils.java:42`` in a stack trace).
+  ...``, like ``SignatureDoesNotMatch``, whose ``match`` describes); one opening with
+  ``public`` is published by design (.NET's ``PublicKeyToken=b77a5c561934e089`` in every
+  stack trace naming an assembly, ``public_key``); one ending in a source or config file
+  extension is a file (``PasswordUtils.java:42`` in a stack trace).
 """
 
 from __future__ import annotations
@@ -110,11 +112,11 @@ _QUALIFIERS = frozenset(
     helper stdin encryption match matches matched mismatch exception exceptions""".split()
 )
 _ID_QUALIFIERS = frozenset({"id", "ids", "uuid", "identifier"})
-# A first word that makes the name a flag or a count.
+# A first word that makes the name a flag, a count, an error code or public by design.
 _NEGATIONS = frozenset(
     """no not without skip ask use has have require requires need needs prompt allow disable
     disabled enable enabled show hide is must should max min num total last expired invalid
-    missing incomplete malformed""".split()
+    missing incomplete malformed public""".split()
 )
 # A file name (``PasswordUtils.java:42`` in a stack trace, ``token.go:10``), not a secret name.
 _SOURCE_FILE_RE = re.compile(
