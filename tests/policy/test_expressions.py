@@ -25,6 +25,7 @@ documents = st.dictionaries(
     max_size=3,
 )
 
+
 def outcome(function, *args):
     try:
         return ("value", function(*args))
