@@ -44,6 +44,7 @@ _PRECEDENCE = (
     "sendgrid_key",
     "npm_token",
     "pypi_token",
+    "vendor_key",
     "azure_storage_key",
     "pem_private_key",
     "jwt",

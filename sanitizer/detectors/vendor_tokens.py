@@ -20,6 +20,12 @@ Choices made where the right answer is not obvious:
   where the alert was going. The path is also found without the host
   (``url: /services/T…/B…/…`` in an HTTP client's error) when it has the shape of
   Slack's ids.
+* Other vendors whose keys open with a prefix of their own (``vendor_key``): OpenAI,
+  Anthropic, Hugging Face, HashiCorp Vault, Grafana, DigitalOcean, Shopify, Atlassian,
+  Postman, Linear, New Relic, Doppler, PlanetScale, Pulumi, Perplexity, Notion, Sentry,
+  1Password service accounts and age keys, each in the length its vendor documents; the
+  secret path of Discord and Microsoft Teams webhooks (the host stays readable, as for
+  Slack). A body bounded on both sides keeps the work per prefix bounded.
 * Azure: the values of ``AccountKey=`` and ``SharedAccessKey=`` are replaced, and the
   ``sig=`` of a shared access signature (a query string that also holds ``sv=``, ``se=``,
   ``sp=``...); account names, endpoints, permissions and expiry stay readable, as they
@@ -114,6 +120,48 @@ _SAS_WINDOW = 512  # how far from sig= the other SAS fields are looked for
 _URLISH_RUN = re.compile(rf"[^\s\"'<>]{{0,{_SAS_WINDOW}}}")
 
 
+# Keys of other vendors, each opening with its own literal; not glued to a letter or digit
+# before. OpenAI's keys hold "T3BlbkFJ" (base64 of "OpenAI") between two runs.
+_VENDOR_KEY_PREFIXES = (
+    "sk-", "hf_", "api_org_", "hvs.", "hvb.", "hvr.", "glsa_", "glc_", "_v1_", "shp", "ATATT3",
+    "PMAK-", "lin_api_", "NRAK-", "NRII-", "NRJS-", "dp.", "pscale_", "pul-", "pplx-", "ntn_",
+    "sntry", "ops_eyJ", "AGE-SECRET-KEY-1", "/api/webhooks/", "webhook.office.com/webhookb2/",
+)  # fmt: skip
+_VENDOR_KEY_RE = re.compile(
+    r"(?<![A-Za-z0-9_-])(?:"
+    r"sk-(?:(?:proj|svcacct|admin)-)?+[A-Za-z0-9_-]{20,80}T3BlbkFJ"
+    r"[A-Za-z0-9_-]{20}[A-Za-z0-9_-]*+"
+    r"|sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40}[A-Za-z0-9_-]*+"
+    r"|sk-ant-[a-z]{2,8}[0-9]{2}-[A-Za-z0-9_-]{32}[A-Za-z0-9_-]*+"
+    r"|(?:hf_|api_org_)[A-Za-z0-9]{34}(?![A-Za-z0-9])"
+    r"|hv[sbr]\.[A-Za-z0-9_-]{24}[A-Za-z0-9_-]*+"
+    r"|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}"
+    r"|glc_[A-Za-z0-9+/]{32}[A-Za-z0-9+/]{0,400}+={0,3}+"
+    r"|do[opr]_v1_[a-f0-9]{64}"
+    r"|shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}"
+    r"|ATATT3[A-Za-z0-9_=-]{60}[A-Za-z0-9_=-]*+"
+    r"|PMAK-[a-fA-F0-9]{24}-[a-fA-F0-9]{34}"
+    r"|lin_api_[A-Za-z0-9]{40}"
+    r"|NRAK-[A-Z0-9]{27}|NRII-[A-Za-z0-9-]{32}|NRJS-[a-f0-9]{19}"
+    r"|dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40}[A-Za-z0-9]*+"
+    r"|pscale_(?:tkn|oauth|pw)_[A-Za-z0-9_=.-]{32}[A-Za-z0-9_=.-]*+"
+    r"|pul-[a-f0-9]{40}|pplx-[A-Za-z0-9]{48}|ntn_[0-9]{11}[A-Za-z0-9]{35}"
+    r"|sntrys_eyJ[A-Za-z0-9+/=_-]{60}[A-Za-z0-9+/=_-]*+|sntryu_[a-f0-9]{64}"
+    r"|ops_eyJ[A-Za-z0-9+/]{250}[A-Za-z0-9+/]*+={0,3}+"
+    r"|AGE-SECRET-KEY-1[0-9A-Z]{58}"
+    r")"
+    # Webhook paths: the host stays, the id and token after it go.
+    r"|discord(?:app)?+\.com/api/webhooks/([0-9]{17,20}/[A-Za-z0-9_-]{60}[A-Za-z0-9_-]*+)"
+    r"|\.webhook\.office\.com/webhookb2/([^\s\"'<>]{40}[^\s\"'<>]*+)"
+)
+
+
+def _find_vendor_key(text: str) -> list[Span]:
+    if not any(prefix in text for prefix in _VENDOR_KEY_PREFIXES):
+        return []
+    return [match.span(match.lastindex or 0) for match in _VENDOR_KEY_RE.finditer(text)]
+
+
 def _find_slack_webhook(text: str) -> list[Span]:
     if "hooks.slack.com/" not in text and "s/T" not in text:
         return []
@@ -206,6 +254,15 @@ DETECTORS = (
         ("pypi-",),
         _PYPI_RE,
         "PyPI and TestPyPI upload tokens (pypi-AgEIcHlwaS5vcmc...)",
+    ),
+    Detector(
+        "vendor_key",
+        "[VENDOR_KEY]",
+        _find_vendor_key,
+        "keys of other vendors by their prefix (OpenAI sk-proj-, Anthropic sk-ant-, Hugging"
+        " Face hf_, Vault hvs., Grafana glsa_, DigitalOcean dop_v1_, Shopify shpat_, Atlassian"
+        " ATATT3, Postman PMAK-, New Relic NRAK-...) and Discord and Teams webhook paths",
+        anchors=literal(*_VENDOR_KEY_PREFIXES),
     ),
     Detector(
         "azure_storage_key",

@@ -444,6 +444,7 @@ def test_registry_holds_every_built_in_detector_with_its_label():
         "sendgrid_key": "[SENDGRID_KEY]",
         "npm_token": "[NPM_TOKEN]",
         "pypi_token": "[PYPI_TOKEN]",
+        "vendor_key": "[VENDOR_KEY]",
         "azure_storage_key": "[AZURE_KEY]",
         "pem_private_key": "[PRIVATE_KEY]",
         "jwt": "[JWT]",
