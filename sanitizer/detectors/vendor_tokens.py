@@ -50,15 +50,15 @@ def _token_detector(
     prefixes: tuple[str, ...],
     pattern: re.Pattern[str],
     summary: str,
-    group: int = 0,
 ) -> Detector:
     """A detector that runs `pattern` only on text holding one of `prefixes`, which are
-    also its prefilter anchors."""
+    also its prefilter anchors. Each match gives the span of the group that matched (the
+    secret part of a webhook URL), or the whole match when the pattern has no group."""
 
     def find(text: str) -> list[Span]:
         for prefix in prefixes:
             if prefix in text:
-                return [match.span(group) for match in pattern.finditer(text)]
+                return [match.span(match.lastindex or 0) for match in pattern.finditer(text)]
         return []
 
     return Detector(name, label, find, summary, anchors=literal(*prefixes))
@@ -156,12 +156,6 @@ _VENDOR_KEY_RE = re.compile(
 )
 
 
-def _find_vendor_key(text: str) -> list[Span]:
-    if not any(prefix in text for prefix in _VENDOR_KEY_PREFIXES):
-        return []
-    return [match.span(match.lastindex or 0) for match in _VENDOR_KEY_RE.finditer(text)]
-
-
 def _find_slack_webhook(text: str) -> list[Span]:
     if "hooks.slack.com/" not in text and "s/T" not in text:
         return []
@@ -255,14 +249,14 @@ DETECTORS = (
         _PYPI_RE,
         "PyPI and TestPyPI upload tokens (pypi-AgEIcHlwaS5vcmc...)",
     ),
-    Detector(
+    _token_detector(
         "vendor_key",
         "[VENDOR_KEY]",
-        _find_vendor_key,
+        _VENDOR_KEY_PREFIXES,
+        _VENDOR_KEY_RE,
         "keys of other vendors by their prefix (OpenAI sk-proj-, Anthropic sk-ant-, Hugging"
         " Face hf_, Vault hvs., Grafana glsa_, DigitalOcean dop_v1_, Shopify shpat_, Atlassian"
         " ATATT3, Postman PMAK-, New Relic NRAK-...) and Discord and Teams webhook paths",
-        anchors=literal(*_VENDOR_KEY_PREFIXES),
     ),
     Detector(
         "azure_storage_key",

@@ -20,6 +20,7 @@ from sanitizer.detectors.assignments.values import OPENING_QUOTE_RE, checked, va
 from sanitizer.detectors.base import Span
 
 __all__ = [
+    "CLIENT_WORDS",
     "find_client_passwords",
     "find_flag_passwords",
     "find_identified_by",
@@ -114,29 +115,23 @@ _FLAG_CLIENTS: tuple[tuple[str, re.Pattern[str], re.Pattern[str], bool], ...] = 
 )
 
 
+# What `has_client` looks for, and the prefilter's anchors for it (`finder`): the clients of
+# `_FLAG_CLIENTS` and of `find_named_logons`; not "conn" alone, which every "connections"
+# metric holds.
+CLIENT_WORDS = (
+    *(word for word, _, _, _ in _FLAG_CLIENTS),
+    *("sqlplus", "rman", "expdp", "impdp", "dgmgrl", "conn ", "connect "),
+    *("machine", "convertto-securestring"),
+)
+
+
 def has_client(folded: str) -> bool:
-    """Whether the folded text holds a client of `_FLAG_CLIENTS` or `find_named_logons`.
-    Spelled out: substring tests cost less than a regex alternation of these words, whose
-    first letters are common ones; not "conn" alone, which every "connections" metric holds.
-    The prefilter's anchors (`finder`) list the same words."""
-    return (
-        "curl" in folded
-        or "snmp" in folded
-        or "docker" in folded
-        or "ldap" in folded
-        or "sqlcmd" in folded
-        or "osql" in folded
-        or "bcp" in folded
-        or "sqlplus" in folded
-        or "rman" in folded
-        or "expdp" in folded
-        or "impdp" in folded
-        or "dgmgrl" in folded
-        or "conn " in folded
-        or "connect " in folded
-        or "machine" in folded
-        or "convertto-securestring" in folded
-    )
+    """Whether the folded text holds a client of `_FLAG_CLIENTS` or `find_named_logons`:
+    substring tests, which cost less than a regex alternation of these words."""
+    for word in CLIENT_WORDS:
+        if word in folded:
+            return True
+    return False
 
 
 def find_flag_passwords(text: str, folded: str) -> list[Span]:

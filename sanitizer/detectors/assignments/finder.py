@@ -10,6 +10,7 @@ it, and a value after which the search resumes.
 from __future__ import annotations
 
 from sanitizer.detectors.assignments.commands import (
+    CLIENT_WORDS,
     find_client_passwords,
     find_flag_passwords,
     find_identified_by,
@@ -24,7 +25,7 @@ from sanitizer.detectors.assignments.names import (
     name_bounds,
 )
 from sanitizer.detectors.assignments.syntaxes import SEPARATOR_RE, after_name
-from sanitizer.detectors.base import Detector, Span, union
+from sanitizer.detectors.base import Detector, Span, case_blind, union
 
 __all__ = ["DETECTORS"]
 
@@ -117,9 +118,7 @@ _I = "[i\u0131\u0130]"
 _ANCHORS = (
     r"(?i)pass|pw|psk|secret|sess|token|key|auth|cred|cookie|mysql|pgsql",
     rf"(?i)s{_I}g|conn(?:ect{_I}on)?[_.\-]?str|mar{_I}adb|red{_I}s-cl{_I}|{_I}dent{_I}f{_I}ed",
-    # The clients of `commands` (`has_client`).
-    rf"(?i)docker|ldap|sqlcmd|osql|bcp|snmp|curl|sqlplus|rman|expdp|{_I}mpdp|dgmgrl"
-    rf"|conn(?:ect)? |mach{_I}ne|convertto-securestr{_I}ng",
+    *case_blind(*CLIENT_WORDS),  # the clients of `commands` (`has_client`)
 )
 
 DETECTORS = (
