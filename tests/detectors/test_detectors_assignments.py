@@ -7,7 +7,6 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import time
 from collections.abc import Callable
 
 import pytest
@@ -16,6 +15,7 @@ from hypothesis import strategies as st
 
 from sanitizer.detectors import DETECTORS, Scrubber
 from sanitizer.detectors.prefilter import Prefilter
+from tests.detectors.helpers import assert_linear
 
 DETECTOR = DETECTORS["secret_assignment"]
 find = DETECTOR.find
@@ -646,29 +646,6 @@ def test_every_value_the_old_key_value_pattern_found_is_replaced(text):
 # --- Bounded work -----------------------------------------------------------------------------
 
 
-def timed(text: str) -> float:
-    """CPU seconds `find` spends on `text` (the process's own time: other processes sharing
-    the machine do not count)."""
-    started = time.process_time()
-    find(text)
-    return time.process_time() - started
-
-
-def growth(make: Callable[[int], str]) -> float:
-    """How much longer `find` takes on `make(4 * n)` than on `make(n)`, best of 5 each,
-    interleaved so that a burst of load on the machine hits both; n is chosen so that
-    `make(n)` takes 20 ms at least, or holds a million characters."""
-    count = 1000
-    while timed(make(count)) < 0.02 and len(make(count)) < 1_000_000:
-        count *= 2
-    small_text, large_text = make(count), make(4 * count)
-    small = large = float("inf")
-    for _ in range(5):
-        small = min(small, timed(small_text))
-        large = min(large, timed(large_text))
-    return large / small
-
-
 ADVERSARIAL = {
     "password= repeated": "password=",
     '"password": " repeated': '"password": "',
@@ -692,4 +669,4 @@ ADVERSARIAL = {
 @pytest.mark.parametrize("unit", ADVERSARIAL.values(), ids=list(ADVERSARIAL))
 def test_work_grows_linearly_on_adversarial_input(unit):
     prefix = "x password=" if unit == "a" else ""
-    assert growth(lambda count: prefix + unit * count) < 8
+    assert_linear(find, unit, count=2_000, prefix=prefix)

@@ -4,7 +4,6 @@ every context an alert carries, leave look-alikes alone, and do bounded work on 
 from __future__ import annotations
 
 import datetime
-import time
 import uuid
 
 import pytest
@@ -12,6 +11,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from sanitizer.detectors import DETECTORS, Scrubber
+from tests.detectors.helpers import assert_linear
 from tests.strategies import luhn_complete
 
 PERSONAL = ["email", "phone", "ssn", "iban", "credit_card"]
@@ -469,27 +469,6 @@ def test_digits_inside_a_hex_value_are_not_a_card(card, before, after):
 # --- Bounded work on hostile input ------------------------------------------------------------
 
 
-def _best_of_5(find, text: str) -> float:
-    timings = []
-    for _ in range(5):
-        start = time.perf_counter()
-        find(text)
-        timings.append(time.perf_counter() - start)
-    return min(timings)
-
-
-def _growth(find, unit: str) -> float:
-    """Best-of-5 time on `unit` repeated 4n times over that on n times, n grown until the
-    smaller input takes 20 ms or more (so that timer noise and cache effects are small)."""
-    count = 20_000 // len(unit) + 1
-    while True:
-        small = _best_of_5(find, unit * count)
-        if small >= 0.02 or count * len(unit) >= 4_000_000:
-            break
-        count *= 2
-    return _best_of_5(find, unit * (4 * count)) / small
-
-
 @pytest.mark.parametrize(
     ("name", "unit"),
     [
@@ -512,4 +491,4 @@ def _growth(find, unit: str) -> float:
     ],
 )
 def test_work_grows_linearly_on_hostile_input(name, unit):
-    assert _growth(DETECTORS[name].find, unit) < 8
+    assert_linear(DETECTORS[name].find, unit, count=20_000 // len(unit) + 1)
