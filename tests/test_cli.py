@@ -53,6 +53,13 @@ def test_check_prints_a_rule_summary(capsys, policy_file):
     assert ENVIRON["KEY_A"] not in out
 
 
+def test_check_counts_a_single_rule_in_the_singular(capsys, tmp_path):
+    path = tmp_path / "one.yaml"
+    path.write_text("version: 1\nname: one\nrules:\n  - {id: r, action: drop, select: a}\n")
+    code, out, _ = run(capsys, "check", str(path))
+    assert code == 0 and "policy 'one': 1 rule, valid" in out
+
+
 def test_check_refuses_a_bad_policy_in_one_line(capsys, tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("version: 1\nname: x\nrules:\n  - {id: r, action: explode}\n")

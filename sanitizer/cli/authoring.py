@@ -14,7 +14,8 @@ from sanitizer.policy.apply import Policy
 
 
 def _rule_lines(policy: Policy) -> None:
-    print(f"policy {policy.name!r}: {len(policy.rules)} rules, valid")
+    count = len(policy.rules)
+    print(f"policy {policy.name!r}: {count} rule{'' if count == 1 else 's'}, valid")
     for key in policy.keys:
         print(f"  key {key.name}: id {key.id}")
     if policy.split is not None:

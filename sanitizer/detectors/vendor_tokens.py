@@ -23,9 +23,12 @@ Choices made where the right answer is not obvious:
 * Other vendors whose keys open with a prefix of their own (``vendor_key``): OpenAI,
   Anthropic, Hugging Face, HashiCorp Vault, Grafana, DigitalOcean, Shopify, Atlassian,
   Postman, Linear, New Relic, Doppler, PlanetScale, Pulumi, Perplexity, Notion, Sentry,
-  1Password service accounts and age keys, each in the length its vendor documents; the
-  secret path of Discord and Microsoft Teams webhooks (the host stays readable, as for
-  Slack). A body bounded on both sides keeps the work per prefix bounded.
+  1Password service accounts and age keys, Stripe webhook secrets (``whsec_``), Docker Hub,
+  Databricks, Supabase, SonarQube, Heroku, JFrog, Terraform Cloud, Azure AD client secrets
+  (``…8Q~…``) and Telegram bot tokens (also after ``/bot`` in an API URL), each in the
+  length its vendor documents; the secret path of Discord and Microsoft Teams webhooks (the
+  host stays readable, as for Slack). A body bounded on both sides keeps the work per
+  prefix bounded.
 * Azure: the values of ``AccountKey=`` and ``SharedAccessKey=`` are replaced, and the
   ``sig=`` of a shared access signature (a query string that also holds ``sv=``, ``se=``,
   ``sp=``...); account names, endpoints, permissions and expiry stay readable, as they
@@ -126,6 +129,8 @@ _VENDOR_KEY_PREFIXES = (
     "sk-", "hf_", "api_org_", "hvs.", "hvb.", "hvr.", "glsa_", "glc_", "_v1_", "shp", "ATATT3",
     "PMAK-", "lin_api_", "NRAK-", "NRII-", "NRJS-", "dp.", "pscale_", "pul-", "pplx-", "ntn_",
     "sntry", "ops_eyJ", "AGE-SECRET-KEY-1", "/api/webhooks/", "webhook.office.com/webhookb2/",
+    "whsec_", "dckr_pat_", "dapi", "sbp_", "sqp_", "squ_",
+    "sqa_", "HRKU-", "AKCp", ".atlasv1.",
 )  # fmt: skip
 _VENDOR_KEY_RE = re.compile(
     r"(?<![A-Za-z0-9_-])(?:"
@@ -143,17 +148,47 @@ _VENDOR_KEY_RE = re.compile(
     r"|PMAK-[a-fA-F0-9]{24}-[a-fA-F0-9]{34}"
     r"|lin_api_[A-Za-z0-9]{40}"
     r"|NRAK-[A-Z0-9]{27}|NRII-[A-Za-z0-9-]{32}|NRJS-[a-f0-9]{19}"
-    r"|dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40}[A-Za-z0-9]*+"
+    r"|dp\.(?:pt|st|sa|ct|scim|audit)\.(?:[a-z0-9_-]{1,64}+\.)?+[A-Za-z0-9]{40}[A-Za-z0-9]*+"
     r"|pscale_(?:tkn|oauth|pw)_[A-Za-z0-9_=.-]{32}[A-Za-z0-9_=.-]*+"
     r"|pul-[a-f0-9]{40}|pplx-[A-Za-z0-9]{48}|ntn_[0-9]{11}[A-Za-z0-9]{35}"
     r"|sntrys_eyJ[A-Za-z0-9+/=_-]{60}[A-Za-z0-9+/=_-]*+|sntryu_[a-f0-9]{64}"
     r"|ops_eyJ[A-Za-z0-9+/]{250}[A-Za-z0-9+/]*+={0,3}+"
     r"|AGE-SECRET-KEY-1[0-9A-Z]{58}"
+    # Stripe webhook signing secrets, Docker Hub, Databricks, Supabase, SonarQube, Heroku,
+    # JFrog and Terraform Cloud tokens.
+    r"|whsec_[A-Za-z0-9+/]{24}[A-Za-z0-9+/=]*+|dckr_pat_[A-Za-z0-9_-]{27}[A-Za-z0-9_-]*+"
+    r"|dapi[a-f0-9]{32}(?:-[0-9])?+(?![A-Za-z0-9])|sbp_[a-f0-9]{40}(?![A-Za-z0-9])"
+    r"|sq[pua]_[a-f0-9]{40}(?![A-Za-z0-9])|HRKU-[A-Za-z0-9_-]{40}[A-Za-z0-9_-]*+"
+    r"|AKCp[A-Za-z0-9]{65}[A-Za-z0-9]*+"
+    r"|[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60}[A-Za-z0-9_=-]*+"
     r")"
     # Webhook paths: the host stays, the id and token after it go.
     r"|discord(?:app)?+\.com/api/webhooks/([0-9]{17,20}/[A-Za-z0-9_-]{60}[A-Za-z0-9_-]*+)"
     r"|\.webhook\.office\.com/webhookb2/([^\s\"'<>]{40}[^\s\"'<>]*+)"
 )
+
+
+# Found from their middle literal, each looked for only when that literal occurs: Azure AD
+# (Entra ID) client secrets (three characters, a digit, "Q~", 31 to 34 more) and Telegram bot
+# tokens (also inside api.telegram.org/bot<token>/ URLs).
+_MIDDLE_LITERAL_KEYS = (
+    ("Q~", re.compile(r"(?<![A-Za-z0-9_.~-])[A-Za-z0-9_.~]{3}[0-9]Q~[A-Za-z0-9_.~-]{31,34}+"
+                      r"(?![A-Za-z0-9_.~-])")),
+    (":A", re.compile(r"(?<![0-9])[0-9]{5,16}+:A[A-Za-z0-9_-]{34}(?![A-Za-z0-9_-])")),
+)  # fmt: skip
+
+
+def _find_vendor_key(text: str) -> list[Span]:
+    spans: list[Span] = []
+    for prefix in _VENDOR_KEY_PREFIXES:
+        if prefix in text:
+            spans = [m.span(m.lastindex or 0) for m in _VENDOR_KEY_RE.finditer(text)]
+            break
+    for literal_, pattern in _MIDDLE_LITERAL_KEYS:
+        if literal_ in text:
+            spans += [match.span() for match in pattern.finditer(text)]
+    spans.sort()
+    return spans
 
 
 def _find_slack_webhook(text: str) -> list[Span]:
@@ -249,14 +284,15 @@ DETECTORS = (
         _PYPI_RE,
         "PyPI and TestPyPI upload tokens (pypi-AgEIcHlwaS5vcmc...)",
     ),
-    _token_detector(
+    Detector(
         "vendor_key",
         "[VENDOR_KEY]",
-        _VENDOR_KEY_PREFIXES,
-        _VENDOR_KEY_RE,
+        _find_vendor_key,
         "keys of other vendors by their prefix (OpenAI sk-proj-, Anthropic sk-ant-, Hugging"
         " Face hf_, Vault hvs., Grafana glsa_, DigitalOcean dop_v1_, Shopify shpat_, Atlassian"
-        " ATATT3, Postman PMAK-, New Relic NRAK-...) and Discord and Teams webhook paths",
+        " ATATT3, Postman PMAK-, New Relic NRAK-, Docker Hub dckr_pat_, Azure AD ...Q~...,"
+        " Telegram bot tokens...) and Discord and Teams webhook paths",
+        anchors=literal(*_VENDOR_KEY_PREFIXES, *(word for word, _ in _MIDDLE_LITERAL_KEYS)),
     ),
     Detector(
         "azure_storage_key",
