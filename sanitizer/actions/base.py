@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sanitizer.policy.effects import Effect, Footprint, Fused, Report, Where
-from sanitizer.policy.tree import Path, get_at, rewrite_strings, set_at
+from sanitizer.policy.tree import (
+    FieldTransform,
+    Path,
+    get_at,
+    number_text,
+    rewrite_strings,
+    set_at,
+)
 
 REDACTED = "[REDACTED]"
 """What replaces a value (`redact`) or a match (`scrub`) unless the rule says otherwise."""
@@ -26,8 +33,7 @@ def scan_numbers(transform: TextTransform) -> Callable[[Any], tuple[Any, int]]:
     the result (a string) replaces the number only when something was found in it."""
 
     def scan(value: Any) -> tuple[Any, int]:
-        text = repr(value) if isinstance(value, float) else str(value)
-        new, count = transform(text)
+        new, count = transform(number_text(value))
         return (new, count) if count else (value, 0)
 
     return scan
@@ -39,7 +45,8 @@ class RewriteStrings:
 
     With no explicit selection the whole payload is walked; `keys_too` then also rewrites
     object keys (an address or e-mail used as a key is still an address or e-mail).
-    `details` are the lines a rule summary shows about the transform.
+    With `in_field`, a value that has a field name is rewritten by it, with that name (see
+    `rewrite_strings`). `details` are the lines a rule summary shows about the transform.
     """
 
     fn: TextTransform
@@ -47,12 +54,19 @@ class RewriteStrings:
     keys_too: bool = False
     skip_keys: frozenset[str] = frozenset()
     details: tuple[str, ...] = ()
+    in_field: FieldTransform | None = None
 
     def footprint(self) -> Footprint:
         return Footprint(rewrites_keys=self.keys_too)
 
     def describe(self) -> list[str]:
         return list(self.details)
+
+    def text_at(self, place: Path, text: str) -> tuple[str, int]:
+        """One string at `place`: read with its field's name when the transform reads one."""
+        if self.in_field is not None and place and type(name := place[-1]) is str:
+            return self.in_field(name, text, True)
+        return self.fn(text)
 
     def __call__(self, doc: Any, places: list[Path] | None, report: Report) -> Any:
         if places is None:
@@ -64,6 +78,7 @@ class RewriteStrings:
                 keys_too=self.keys_too,
                 scalars=self.scalars,
                 skip_keys=self.skip_keys,
+                in_field=self.in_field,
             )
         for place in places:
             top = type(doc) is dict  # (a rule selecting the root `@` may replace `doc`)
@@ -72,7 +87,7 @@ class RewriteStrings:
             else:
                 value = get_at(doc, place)
             if type(value) is str:  # the common case, without a walk
-                new, count = self.fn(value)
+                new, count = self.text_at(place, value)
                 if count:
                     report(place, count)
                     if top and len(place) == 1:
@@ -88,6 +103,7 @@ class RewriteStrings:
                 keys_too=False,
                 scalars=self.scalars,
                 skip_keys=frozenset(),
+                in_field=self.in_field,
             )
             if new is not value:
                 doc = set_at(doc, place, new)
@@ -110,14 +126,14 @@ class _RewriteFields(Fused[RewriteStrings]):
     def __call__(self, doc: Any, places: list[Path] | None, report: Report) -> Any:
         if type(doc) is not dict:
             return self.generic(doc, report)
-        fn = self.effect.fn
+        text_at = self.effect.text_at
         for place in self.fields:
             key = place[0]
             if key not in doc:
                 continue
             value = doc[key]
             if type(value) is str:
-                new, count = fn(value)
+                new, count = text_at(place, value)
                 if count:
                     report(place, count)
                     doc[key] = new

@@ -10,6 +10,9 @@ pseudonym (``host-3f9a1c2b7d.corp.example``) instead of ``[HOST]``.
 Numbers are scanned through their text (``str`` of an int, ``repr`` of a float): a card
 number sent as a JSON number is still one. A number in which something is found becomes
 the scrubbed string; any other number is left as it is.
+
+A value is read with the name of its field, as a JSON object writes them (``"password":
+"two words"``): a field's name is a label like any other (`Scrubber.in_field`).
 """
 
 from __future__ import annotations
@@ -78,4 +81,5 @@ def build_scrub(rule: RuleSpec, options: Options, context: BuildContext) -> Effe
         keys_too=True,
         skip_keys=unchanged,
         details=(f"detectors: {', '.join(scrubber.names)}",),
+        in_field=scrubber.in_field,
     )

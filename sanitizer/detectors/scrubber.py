@@ -107,6 +107,16 @@ def _replace(
     return "".join(pieces), len(pieces) // 2
 
 
+def _as_field(name: str, value: str, quoted: bool) -> tuple[str, int]:
+    """``"name": "value"`` as an object writes it (a number's text unquoted; single quotes
+    when the value holds a double quote and no single one), and where the value starts.
+    Nothing is escaped, so the value's characters are the text's from there on."""
+    if not quoted:
+        return f'"{name}": {value}', len(name) + 4
+    quote = "'" if '"' in value and "'" not in value else '"'
+    return f"{quote}{name}{quote}: {quote}{value}{quote}", len(name) + 5
+
+
 class Scrubber:
     """Replace everything the chosen detectors and custom patterns find with their labels."""
 
@@ -143,6 +153,7 @@ class Scrubber:
             anchors.append(())
             identity.add(("pattern", str(getattr(pattern, "pattern", id(pattern)))))
         self._finders = tuple(finders)
+        self._patterns = frozenset(i for i, (name, _, _) in enumerate(finders) if name == "pattern")
         self._prefilter = Prefilter(anchors)
         self._identity = frozenset(identity)
         self._replacements = tuple(replacement for _, replacement, _ in finders)
@@ -155,6 +166,10 @@ class Scrubber:
         # next: their results are remembered, in memory only, least recently used first out.
         self._scrub_short = functools.lru_cache(maxsize=_CACHED_STRINGS)(self._scrub)
         self._first_hit_short = functools.lru_cache(maxsize=_CACHED_STRINGS)(self._first_hit)
+        self._in_field_short = functools.lru_cache(maxsize=_CACHED_STRINGS)(self._in_field)
+        self._first_hit_in_field_short = functools.lru_cache(maxsize=_CACHED_STRINGS)(
+            self._first_hit_in_field
+        )
 
     def __repr__(self) -> str:
         return f"Scrubber({list(self.names)!r})"
@@ -212,6 +227,55 @@ class Scrubber:
         ranks = self._ranks
         hits.sort(key=lambda hit: (hit[0], hit[1], ranks[hit[2]]))
         return hits
+
+    def in_field(self, name: str, text: str, quoted: bool = True) -> tuple[str, int]:
+        """`text` scrubbed as the value of the object field `name` (`quoted` false for a
+        number's text): what `__call__` gives, and what detectors find only with the name
+        before the value, as in a JSON object: ``"password": "two words"``, ``"ssn":
+        123456789``, ``"mac": "001a2b3c4d5e"``. Matches inside the name are not replaced
+        here (keys are scrubbed as keys). A value longer than `_SHORT` characters is a text
+        of its own, scrubbed alone: a field's name says what a short value is."""
+        if len(text) > _SHORT:
+            return self._scrub(text)
+        return self._in_field_short(name, text, quoted)
+
+    def _in_field(self, name: str, text: str, quoted: bool) -> tuple[str, int]:
+        total = 0
+        for _ in range(_ROUNDS):
+            hits = self._field_hits(name, text, quoted)
+            if not hits:
+                break
+            text, count = _replace(text, hits, self._replacements)
+            total += count
+        return text, total
+
+    def _field_hits(self, name: str, text: str, quoted: bool) -> list[tuple[int, int, int]]:
+        """`_hits` of the built-in detectors in ``"name": "text"``, clipped to the value and
+        placed in `text`, with those of custom patterns in `text` alone (an author's `^` or
+        `$` means the value's start or end)."""
+        whole, start = _as_field(name, text, quoted)
+        end = start + len(text)
+        patterns = self._patterns
+        hits = []
+        for begin, negative_end, which in self._hits(whole):
+            finish = -negative_end
+            if finish > start and begin < end and which not in patterns:
+                hits.append((max(begin, start) - start, start - min(finish, end), which))
+        if patterns:
+            hits += [hit for hit in self._hits(text) if hit[2] in patterns]
+        ranks = self._ranks
+        hits.sort(key=lambda hit: (hit[0], hit[1], ranks[hit[2]]))
+        return hits
+
+    def first_hit_in_field(self, name: str, text: str, quoted: bool = True) -> str | None:
+        """`first_hit` of `text` as the value of the field `name` (see `in_field`)."""
+        if len(text) > _SHORT:
+            return self.first_hit(text)
+        return self._first_hit_in_field_short(name, text, quoted)
+
+    def _first_hit_in_field(self, name: str, text: str, quoted: bool) -> str | None:
+        hits = self._field_hits(name, text, quoted)
+        return self._finders[hits[0][2]][0] if hits else None
 
     def first_hit(self, text: str) -> str | None:
         """Name of the first configured detector (or "pattern") that matches, else None."""

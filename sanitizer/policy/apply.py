@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn
 
 from sanitizer.detectors import Scrubber
 from sanitizer.errors import GuardHit, Refusal, RuleFailed, SanitizerError
@@ -201,25 +201,38 @@ def _walk_text(doc: Any) -> Iterator[tuple[Path, str]]:
                 stack.append((item, (*path, index)))
 
 
-def _distinct_texts(doc: Any) -> dict[str, None]:
-    """What `_walk_text` yields, without paths and each text once, in the same order: the
-    guard scans these, and builds a path only for a text it finds something in."""
+_Field = tuple[str, str, bool]  # a field's name, its value's text, whether it is quoted
+
+
+def _distinct_texts(doc: Any) -> tuple[dict[str, None], dict[_Field, None]]:
+    """What `_walk_text` yields, without paths and each once: object keys and values that
+    have no field name (the root, elements of an array of arrays), and apart from them the
+    values of named fields (elements of an array under its name) with that name, which the
+    guard reads together (`Scrubber.first_hit_in_field`). The guard scans these, and builds
+    a path only for a text it finds something in."""
     texts: dict[str, None] = {}
-    stack: list[Any] = [doc]
+    fields: dict[_Field, None] = {}
+    stack: list[tuple[Any, str | None]] = [(doc, None)]
     while stack:
-        node = stack.pop()
+        node, name = stack.pop()
         kind = type(node)
         if kind is dict:
             for key, item in node.items():
                 texts[key] = None
-                stack.append(item)
+                stack.append((item, key))
         elif kind is str:
-            texts[node] = None
+            if name is None:
+                texts[node] = None
+            else:
+                fields[(name, node, True)] = None
         elif kind is list:
-            stack.extend(node)
+            stack.extend((item, name) for item in node)
         elif isinstance(node, int | float) and not isinstance(node, bool):
-            texts[repr(node)] = None
-    return texts
+            if name is None:
+                texts[repr(node)] = None
+            else:
+                fields[(name, repr(node), False)] = None
+    return texts, fields
 
 
 _Step = tuple[str, str, Callable[[Any], Any] | None, Callable[[Any], list[Path]] | None, Effect]
@@ -390,15 +403,24 @@ class Policy:
         assert self.guard is not None
         clean = self.guard_clean_keys
         first_hit = self.guard.first_hit
-        for text in _distinct_texts(work):
+        texts, fields = _distinct_texts(work)
+        for text in texts:
             if text in clean:
                 continue
             hit = first_hit(text)
             if hit is not None:
-                path = next(path for path, seen in _walk_text(work) if seen == text)
-                raise GuardHit(
-                    f"guard: detector {hit!r} matched the finished alert at "
-                    f"{format_path(path, self.shown_keys)}; add a rule that removes or masks "
-                    "it, the alert was not forwarded",
-                    rule="guard",
-                )
+                self._refuse(work, text, hit)
+        first_hit_in_field = self.guard.first_hit_in_field
+        for name, text, quoted in fields:
+            hit = first_hit_in_field(name, text, quoted)
+            if hit is not None:
+                self._refuse(work, text, hit)
+
+    def _refuse(self, work: Any, text: str, hit: str) -> NoReturn:
+        path = next(path for path, seen in _walk_text(work) if seen == text)
+        raise GuardHit(
+            f"guard: detector {hit!r} matched the finished alert at "
+            f"{format_path(path, self.shown_keys)}; add a rule that removes or masks "
+            "it, the alert was not forwarded",
+            rule="guard",
+        )

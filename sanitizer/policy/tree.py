@@ -206,6 +206,16 @@ def keep_only(doc: Any, paths: Iterable[Path], on_removed: Callable[[Path, int],
     return None
 
 
+FieldTransform = Callable[[str, str, bool], tuple[str, int]]
+"""A text transform that also reads the name of the field a value is in: ``(name, text,
+quoted)``, `quoted` false for a number's text."""
+
+
+def number_text(value: int | float) -> str:
+    """A JSON number's decimal text, as text transforms read it (``repr`` of a float)."""
+    return repr(value) if isinstance(value, float) else str(value)
+
+
 def rewrite_strings(
     value: Any,
     path: Path,
@@ -215,20 +225,32 @@ def rewrite_strings(
     keys_too: bool,
     scalars: Callable[[Any], tuple[Any, int]] | None,
     skip_keys: frozenset[str],
+    in_field: FieldTransform | None = None,
 ) -> Any:
     """Apply `fn` to every string at or under `value`, in place where possible.
 
     Returns the new value for `path` itself. With `keys_too`, object keys are rewritten as
     well, except those in `skip_keys` (keys the policy itself names: policy text, not
-    payload). `scalars` handles numbers (not booleans or null) when given.
+    payload). `scalars` handles numbers (not booleans or null) when given. With `in_field`,
+    a string or number that is the value of a named field (or an element of an array that
+    is) goes through `in_field` with that name instead (numbers too, unquoted; a number
+    something was found in becomes the rewritten string).
     """
 
-    def leaf(item: Any, at: Path) -> Any:
+    def named(at: Path) -> str | None:
+        """The field name `in_field` reads a value at `at` under: the last key of its path."""
+        return at[-1] if in_field is not None and at and type(at[-1]) is str else None
+
+    def leaf(item: Any, at: Path, name: str | None) -> Any:
         """A string or number rewritten (reported at `at`), or `item` itself."""
+        field = in_field if name is not None else None
         if isinstance(item, str):
-            new, count = fn(item)
+            new, count = fn(item) if field is None else field(str(name), item, True)
         elif scalars is not None and is_number(item):
-            new, count = scalars(item)
+            if field is None:
+                new, count = scalars(item)
+            else:
+                new, count = field(str(name), number_text(item), False)
         else:
             return item
         if count:
@@ -244,7 +266,7 @@ def rewrite_strings(
             for key, item in node.items():
                 kind = type(item)
                 if kind is str:
-                    new, count = fn(item)
+                    new, count = fn(item) if in_field is None else in_field(key, item, True)
                     if count:
                         report((*at, key), count)
                         node[key] = new
@@ -253,7 +275,7 @@ def rewrite_strings(
                     if new_item is not item:
                         node[key] = new_item
                 elif kind not in _SKIPPED:
-                    new_item = leaf(item, (*at, key))
+                    new_item = leaf(item, (*at, key), key if in_field is not None else None)
                     if new_item is not item:
                         node[key] = new_item
                 if keys_too and key not in skip_keys:
@@ -263,9 +285,10 @@ def rewrite_strings(
                         renamed.append((key, new_key))
             return _rename_keys(node, dict(renamed)) if renamed else node
         if type(node) is list:
+            name = named(at)  # the elements of a named array are read under its name
             for index, item in enumerate(node):
                 kind = type(item)
-                if kind is str:
+                if kind is str and name is None:
                     new, count = fn(item)
                     if count:
                         report((*at, index), count)
@@ -275,7 +298,7 @@ def rewrite_strings(
                     if new_item is not item:
                         node[index] = new_item
                 elif kind not in _SKIPPED:
-                    new_item = leaf(item, (*at, index))
+                    new_item = leaf(item, (*at, index), name)
                     if new_item is not item:
                         node[index] = new_item
             return node
@@ -283,7 +306,7 @@ def rewrite_strings(
             return visit(dict(node), at)
         if isinstance(node, list):
             return visit(list(node), at)
-        return leaf(node, at)
+        return leaf(node, at, named(at))
 
     return visit(value, path)
 

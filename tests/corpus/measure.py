@@ -4,7 +4,8 @@ A planted secret is *caught* when none of its values survives in the policy's ou
 policy that refuses the alert lets nothing through either, but a refusal costs a page, so
 refusals are counted apart: by the guard (the fail-closed backstop doing its job) or by a
 rule that failed (a bug on realistic input). A benign or grey alert *changed* when the
-scrub-all policy's output differs from the input in any way.
+scrub-all policy's output differs from the input in any way but the sender's own credential
+fields (`senders.CREDENTIAL_FIELDS`), which scrubbing rightly replaces.
 
 A policy with `split:` (alertmanager) makes one alert per element of the body; the body is
 measured as the proxy handles it (`Policy.apply_all`): a planted secret leaked when any of
@@ -24,7 +25,7 @@ from sanitizer.errors import GuardHit, Refusal
 from sanitizer.loader import load_policy, policy_from_text
 from sanitizer.policy.apply import Policy
 from tests.corpus.model import CorpusAlert, surviving
-from tests.corpus.senders import POLICIES
+from tests.corpus.senders import CREDENTIAL_FIELDS, POLICIES
 
 ROOT = Path(__file__).resolve().parents[2]
 # A test-only key for the shipped policies' pseudonyms; never a real one.
@@ -65,8 +66,20 @@ def run(policy: Policy, alert: CorpusAlert) -> Outcome:
         return Outcome("failed")
     leaked = tuple(surviving(alert.planted, outputs)) if alert.planted else ()
     inputs = [alert.payload] if policy.split is None else policy.split.elements(alert.payload)
-    changed = json.dumps(outputs, sort_keys=True) != json.dumps(inputs, sort_keys=True)
+    credentials = CREDENTIAL_FIELDS.get(alert.sender, ())
+    changed = _comparable(outputs, credentials) != _comparable(inputs, credentials)
     return Outcome("forwarded", leaked, changed)
+
+
+def _comparable(payloads: list[object], credentials: tuple[str, ...]) -> str:
+    """The payloads as canonical JSON, without the sender's credential fields."""
+    return json.dumps(
+        [
+            {k: v for k, v in p.items() if k not in credentials} if isinstance(p, dict) else p
+            for p in payloads
+        ],
+        sort_keys=True,
+    )
 
 
 @dataclass

@@ -233,6 +233,12 @@ def samples(rng: Random) -> str:
     )
 
 
+# Top-level fields that carry the sender's own credential in every alert, by sender: the
+# token a Logz.io custom endpoint's body template sends for the receiver to verify. Scrubbing
+# replaces it (a field named `token` holds a secret), so it is no benign text.
+CREDENTIAL_FIELDS: dict[str, tuple[str, ...]] = {"logzio-custom-endpoint": ("token",)}
+
+
 def logzio_custom(rng: Random, f: Fields) -> dict[str, Any]:
     return {
         "token": f"verify-{chars(rng, HEX, 8)}",
