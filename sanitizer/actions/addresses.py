@@ -8,7 +8,8 @@ truncate   keep the first `ipv4_prefix` / `ipv6_prefix` bits and zero the rest; 
            ``10.20.30.0`` at /24). Leading-zero octets (``010``) are read as decimal.
 pseudonym  keyed, prefix-preserving Crypto-PAn: the same address always gets the same
            pseudonym under one key, and addresses sharing a p-bit prefix get pseudonyms
-           sharing a p-bit prefix, so subnets stay recognisable.
+           sharing a p-bit prefix, so subnets stay recognisable; no address is its own
+           pseudonym (see `sanitizer.actions.cryptopan`).
 
 Addresses are found by `sanitizer.detectors.network.find_ipv4_forms` / `find_ipv6_forms`,
 whose spans cover the address only, so brackets, ``:port``, ``%zone`` and ``/prefix`` around

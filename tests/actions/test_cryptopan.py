@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
-import json
 import threading
-from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -15,11 +13,8 @@ from hypothesis import strategies as st
 
 from sanitizer.actions import cryptopan
 from sanitizer.actions.cryptopan import CryptoPAn
+from tests.cryptopan_reference import REFERENCE_KEY, VECTORS, with_first_bit_flipped
 
-VECTORS = json.loads(
-    (Path(__file__).parents[1] / "reference" / "cryptopan-vectors.json").read_text(encoding="utf-8")
-)
-REFERENCE_KEY = bytes(VECTORS["key_bytes"])
 KEY_ERROR = "Crypto-PAn needs a 32-byte key"
 
 keys = st.binary(min_size=32, max_size=32)
@@ -33,9 +28,12 @@ def reference_cp() -> CryptoPAn:
 
 
 def bit_by_bit_reference(key: bytes, value: int, bits: int) -> int:
-    """Straightforward one-AES-call-per-bit Crypto-PAn, used to cross-check the fast path."""
+    """Straightforward one-AES-call-per-bit Crypto-PAn, used to cross-check the fast path,
+    with the module's one change: where the reference would keep the first bit of every
+    address (the pad's own bit is 0), it is flipped."""
     encryptor = Cipher(algorithms.AES(key[:16]), modes.ECB()).encryptor()
     pad = int.from_bytes(encryptor.update(key[16:]), "big")
+    flip = 0 if encryptor.update(pad.to_bytes(16, "big"))[0] >> 7 else 1 << (bits - 1)
     original = value << (128 - bits)
     result = 0
     for i in range(bits):
@@ -44,7 +42,7 @@ def bit_by_bit_reference(key: bytes, value: int, bits: int) -> int:
         msb = encryptor.update(block.to_bytes(16, "big"))[0] >> 7
         original_bit = (value >> (bits - 1 - i)) & 1
         result = (result << 1) | (original_bit ^ msb)
-    return result
+    return result ^ flip
 
 
 def common_prefix_len(a: int, b: int, bits: int) -> int:
@@ -60,20 +58,33 @@ def test_reference_vector_key_base64_matches_key_bytes() -> None:
     assert len(REFERENCE_KEY) == 32
 
 
-@pytest.mark.parametrize(("raw", "expected"), VECTORS["ipv4"])
-def test_reproduces_reference_ipv4_vectors(
-    reference_cp: CryptoPAn, raw: str, expected: str
+@pytest.mark.parametrize(("raw", "reference"), VECTORS["ipv4"])
+def test_reproduces_reference_ipv4_vectors_but_their_kept_first_bit(
+    reference_cp: CryptoPAn, raw: str, reference: str
 ) -> None:
+    expected = with_first_bit_flipped(reference)
     assert reference_cp.anonymize_str(raw) == expected
     assert reference_cp.anonymize(ipaddress.IPv4Address(raw)) == ipaddress.IPv4Address(expected)
 
 
-@pytest.mark.parametrize(("raw", "expected"), VECTORS["ipv6"])
-def test_reproduces_reference_ipv6_vectors(
-    reference_cp: CryptoPAn, raw: str, expected: str
+@pytest.mark.parametrize(("raw", "reference"), VECTORS["ipv6"])
+def test_reproduces_reference_ipv6_vectors_but_their_kept_first_bit(
+    reference_cp: CryptoPAn, raw: str, reference: str
 ) -> None:
+    expected = with_first_bit_flipped(reference)
     assert reference_cp.anonymize_str(raw) == expected
     assert reference_cp.anonymize(ipaddress.IPv6Address(raw)) == ipaddress.IPv6Address(expected)
+
+
+def test_the_reference_keeps_the_first_bit_of_every_vector_under_its_key() -> None:
+    """Why the vectors are compared with their first bit flipped: the reference keeps it."""
+    for family in ("ipv4", "ipv6"):
+        for raw, reference in VECTORS[family]:
+            first = ipaddress.ip_address(raw).max_prefixlen - 1
+            assert (
+                int(ipaddress.ip_address(raw)) >> first
+                == int(ipaddress.ip_address(reference)) >> first
+            )
 
 
 def test_reference_vectors_cover_both_families() -> None:
@@ -195,7 +206,7 @@ def test_non_bytes_key_is_rejected_with_the_key_error(key: object) -> None:
 
 
 def test_bytearray_key_is_accepted_like_bytes() -> None:
-    assert CryptoPAn(bytearray(REFERENCE_KEY)).anonymize_str("128.11.68.132") == "135.242.180.132"
+    assert CryptoPAn(bytearray(REFERENCE_KEY)).anonymize_str("128.11.68.132") == "7.242.180.132"
 
 
 def test_anonymize_returns_the_same_address_family(reference_cp: CryptoPAn) -> None:
@@ -207,7 +218,10 @@ def test_anonymize_returns_the_same_address_family(reference_cp: CryptoPAn) -> N
 
 def test_anonymize_str_returns_compressed_form(reference_cp: CryptoPAn) -> None:
     expanded = "0000:0000:0000:0000:0000:0000:0000:0001"
-    assert reference_cp.anonymize_str(expanded) == dict(VECTORS["ipv6"])["::1"]
+    assert (
+        reference_cp.anonymize_str(expanded)
+        == ipaddress.IPv6Address(with_first_bit_flipped(dict(VECTORS["ipv6"])["::1"])).compressed
+    )
 
 
 def test_ipv4_mapped_ipv6_is_anonymised_as_ipv6(reference_cp: CryptoPAn) -> None:
@@ -303,3 +317,41 @@ def test_prefetched_addresses_anonymise_as_one_by_one(addresses) -> None:
     batched.prefetch(addresses)
     for value, bits in addresses:
         assert batched.anonymize_int(value, bits) == single.anonymize_int(value, bits)
+
+
+# A key whose pad bit for the first address bit is 0: the reference keeps the first bit of
+# every address under it, and maps 192.168.107.28 to itself.
+KEPT_FIRST_BIT_KEY = b"property-test-key-not-a-secret!!"
+
+
+def test_an_address_the_reference_maps_to_itself_gets_another_pseudonym() -> None:
+    address = int(ipaddress.IPv4Address("192.168.107.28"))
+    encryptor = Cipher(algorithms.AES(KEPT_FIRST_BIT_KEY[:16]), modes.ECB()).encryptor()
+    pad = int.from_bytes(encryptor.update(KEPT_FIRST_BIT_KEY[16:]), "big")
+    reference = 0
+    for i in range(32):  # the reference, unchanged, for this key
+        prefix_mask = ((1 << i) - 1) << (128 - i)
+        block = ((address << 96) & prefix_mask) | (pad & ~prefix_mask & (2**128 - 1))
+        bit = encryptor.update(block.to_bytes(16, "big"))[0] >> 7
+        reference = (reference << 1) | ((address >> (31 - i)) & 1) ^ bit
+    assert reference == address  # what the reference does with this key
+    assert CryptoPAn(KEPT_FIRST_BIT_KEY).anonymize_int(address, 32) != address
+
+
+@given(key=keys, v4=ipv4_ints, v6=ipv6_ints)
+def test_no_address_keeps_even_its_first_bit_so_none_is_its_own_pseudonym(
+    key: bytes, v4: int, v6: int
+) -> None:
+    cp = CryptoPAn(key)
+    assert cp.anonymize_int(v4, 32) >> 31 != v4 >> 31
+    assert cp.anonymize_int(v6, 128) >> 127 != v6 >> 127
+
+
+def test_prefetched_pseudonyms_flip_the_first_bit_too() -> None:
+    addresses = [(int(ipaddress.IPv4Address("192.168.107.28")) + n, 32) for n in range(300)]
+    prefetched = CryptoPAn(KEPT_FIRST_BIT_KEY)
+    prefetched.prefetch(addresses)
+    one_by_one = CryptoPAn(KEPT_FIRST_BIT_KEY)
+    for value, bits in addresses:
+        assert prefetched.anonymize_int(value, bits) == one_by_one.anonymize_int(value, bits)
+        assert prefetched.anonymize_int(value, bits) >> 31 != value >> 31
