@@ -16,6 +16,14 @@ What is undone, in one left-to-right pass (repeated while it changes something, 
 * Percent escapes of printable ASCII (``%40`` is ``@``, ``%3A`` is ``:``) and of UTF-8
   sequences (``%C3%B6`` is ``ö``); ``%25`` becomes ``%``, so a second round decodes
   double-encoded text.
+* HTML and XML character references, as an XML or HTML alert body (SOAP, e-mail
+  notifications, a web page quoted in a check's output) or a sender's escaping writes
+  them: numeric ones (``&#64;``, ``&#x40;``) of printable characters, tab and newlines,
+  and of the unusual spaces and invisible characters below (``&#160;``, ``&#8203;``),
+  which read as those do; named ones for ASCII punctuation (``&commat;``, ``&period;``,
+  ``&colon;``, ``&lt;``, ``&quot;``, ``&amp;``...; the five XML ones also in capitals) and
+  ``&nbsp;``. ``&amp;`` becomes ``&``, so a second round decodes text escaped twice
+  (``&amp;#64;``). The closing ``;`` is required, as XML requires it.
 * Unicode spaces (no-break, en/em, thin, ideographic, ...) become a plain space; Unicode
   hyphens and dashes (non-breaking hyphen, figure and en dash, minus sign, fullwidth
   hyphen-minus) become ``-``; zero-width characters, the soft hyphen and the byte-order
@@ -40,6 +48,23 @@ _INVISIBLE = "\u00ad\u180e\u200b-\u200d\u2060-\u2064\ufeff"
 # Hyphens and dashes a word processor or a locale puts in numbers (a phone number with
 # non-breaking hyphens, an en dash, the minus sign): each reads as "-".
 _DASHES = "\u2010-\u2013\u2212\ufe63\uff0d"
+# Named character references that stand for ASCII punctuation (HTML 5), and the no-break
+# space; the five XML predefines also in capitals, as old HTML accepts them.
+_NAMED = {
+    "amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'", "nbsp": " ",
+    "commat": "@", "period": ".", "colon": ":", "semi": ";", "comma": ",", "sol": "/",
+    "bsol": "\\", "equals": "=", "plus": "+", "hyphen": "-", "dash": "-", "lowbar": "_",
+    "percnt": "%", "num": "#", "excl": "!", "quest": "?", "lpar": "(", "rpar": ")",
+    "lsqb": "[", "rsqb": "]", "lbrack": "[", "rbrack": "]", "lcub": "{", "rcub": "}",
+    "lbrace": "{", "rbrace": "}", "verbar": "|", "vert": "|", "ast": "*", "dollar": "$",
+    "grave": "`", "Hat": "^", "tilde": "~", "Tab": "\t", "NewLine": "\n",
+}  # fmt: skip
+_NAMED.update({name.upper(): _NAMED[name] for name in ("amp", "lt", "gt", "quot", "apos")})
+_ENTITY = (
+    r"&(?:#([0-9]{1,7}+)|#[xX]([0-9A-Fa-f]{1,6}+)|("
+    + "|".join(sorted(_NAMED, key=len, reverse=True))
+    + r"));"
+)
 _UNITS = re.compile(
     r"\\++(?:u([0-9A-Fa-f]{4})|([\"'/bfnrt]))?"
     r"|%([2-7][0-9A-Fa-f])"
@@ -47,15 +72,18 @@ _UNITS = re.compile(
     rf"|([{_SPACES}])"
     rf"|([{_DASHES}])"
     rf"|[{_INVISIBLE}]"
+    rf"|{_ENTITY}"
 )
 # Where the first unit that changes something can be: cheaper than the full pattern, and
 # most texts have none (a "%" in "99.6%" is not one).
 _FIRST_UNIT = re.compile(
-    rf"\\[\\\"'/bfnrtu]|%[2-7C-Fc-f][0-9A-Fa-f]|[{_SPACES}{_DASHES}{_INVISIBLE}]"
+    rf"\\[\\\"'/bfnrtu]|%[2-7C-Fc-f][0-9A-Fa-f]|[{_SPACES}{_DASHES}{_INVISIBLE}]|{_ENTITY}"
 )
 # The same for ASCII text, which holds no unusual space: twice as fast to search.
-_FIRST_ASCII_UNIT = re.compile(r"\\[\\\"'/bfnrtu]|%[2-7C-Fc-f][0-9A-Fa-f]")
+_FIRST_ASCII_UNIT = re.compile(rf"\\[\\\"'/bfnrtu]|%[2-7C-Fc-f][0-9A-Fa-f]|{_ENTITY}")
 _TRIES_BEFORE_SEARCH = 8
+_HIDDEN = re.compile(f"[{_SPACES}{_INVISIBLE}]")
+_INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
 _C_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 
 
@@ -100,7 +128,7 @@ def _first_ascii_unit(text: str) -> int | None:
     and tried there (a percent sign in "99.6%" costs one try, where a search with the
     pattern tries every position); after a few misses, one search takes the rest."""
     first = None
-    for mark in ("\\", "%"):
+    for mark in ("\\", "%", "&"):
         at = text.find(mark)
         misses = 0
         while at >= 0 and (first is None or at < first):
@@ -167,7 +195,9 @@ def _one_round(text: str, start: int) -> Normalized | None:
 
 def _decode(match: re.Match[str]) -> str | None:
     """What one unit stands for, or None when it is kept as it is."""
-    hex4, escaped, percent, utf8, space, dash = match.groups()
+    hex4, escaped, percent, utf8, space, dash, decimal, hexadecimal, named = match.groups()
+    if match.string[match.start()] == "&":
+        return _reference(decimal, hexadecimal, named)
     if match.string[match.start()] == "\\":
         if hex4 is not None:
             return chr(int(hex4, 16))
@@ -188,6 +218,19 @@ def _decode(match: re.Match[str]) -> str | None:
     if dash is not None:
         return "-"
     return ""  # an invisible character
+
+
+def _reference(decimal: str | None, hexadecimal: str | None, named: str | None) -> str | None:
+    """What a character reference stands for, or None when it is kept as it is."""
+    if named is not None:
+        return _NAMED[named]
+    code = int(decimal, 10) if decimal is not None else int(hexadecimal or "0", 16)
+    if code > 0x10FFFF:
+        return None
+    character = chr(code)
+    if _HIDDEN.match(character):  # "&#8203;", "&#xA0;": as if written plainly
+        return "" if _INVISIBLE_RE.match(character) else " "
+    return character if character.isprintable() or character in "\t\n\r" else None
 
 
 def _compose(outer: Normalized, inner: Normalized) -> Normalized:

@@ -4,13 +4,16 @@ A quad right after a version marker is a version: ``v2.19.5.57`` (the ``v`` not 
 word, so ``srv10.0.0.1`` is still an address), ``version 2.19.5.57``, ``ver:``, ``release``,
 ``build``, ``rev``, ``firmware``, ``fw``, ``chart``, ``image``, ``tag``, ``package``, and
 ``upgraded``/``updated``/``bumped``/``downgraded``/``rolled back``, each optionally followed
-by ``to`` or ``from``, then up to twelve of `` :="'(`` and backslashes (a JSON or YAML
-key reads as one: ``"version": "1.2.3.4"``, in escaped JSON too). ``Version``,
+by ``to`` or ``from``, then up to twelve of `` :="'(>`` and backslashes (a JSON or YAML
+key reads as one: ``"version": "1.2.3.4"``, in escaped JSON too; so does an XML tag:
+``<version>1.2.3.4</version>``). ``Version``,
 ``Release``, ``Build``, ``Firmware`` and ``Tag`` also count at the end of a camelCase name
 (``appVersion: 1.2.3.4``, ``FileVersion 10.0.1.2``, ``AssemblyVersion("1.0.0.0")``). A
 package manager's version operator marks one too: ``~>``, or ``==``, ``>=``, ``<=``,
 ``!=``, ``~=`` glued to a package name on its left (``foo==1.2.3.4``, not
 ``ip == 10.0.0.1``), then up to two spaces or quotes (``gem 'rails', '~> 7.0.4.3'``).
+A Debian revision number glued to ``ubuntu`` marks one too: Ubuntu's backports are versioned
+``8.0.35-0ubuntu0.22.04.1`` (an ``apt`` or ``check_apt`` output lists them).
 `sanitizer.detectors.network` asks for every quad it finds.
 """
 
@@ -52,21 +55,22 @@ VERSION_WORDS = (
 _CAMEL_WORDS = ("version", "release", "build", "firmware", "tag")
 # What may stand between a version word and its quad: spaces, ":", "=", quotes (a JSON or
 # YAML key: `"version": "`, also escaped once or twice: `\\"version\\": \\"`) and an
-# opening bracket (`AssemblyVersion("`), at most twelve.
-_SEPARATORS = " :=\"'(\\"
+# opening bracket (`AssemblyVersion("`) or the end of a tag (`<version>1.2.3.4</version>`
+# in a Maven or NuGet file), at most twelve.
+_SEPARATORS = " :=\"'(>\\"
 # Matched on the text before a quad read backwards, so one try at the quad decides: one to
 # twelve separators, maybe " to"/" from", a version word not glued to a letter before it (or
 # capitalised after a lower-case letter: camelCase); a "v" right before the quad; or a
 # version operator, then at most two spaces or quotes: "~>", or one glued to a package name
 # on its left ("foo==", "foo>="; not "ip == 10.0.0.1").
 _VERSION_BEFORE_REVERSED = re.compile(
-    r"[ :=\"'(\\]{1,12}+(?:(?i:ot|morf) )?(?:(?i:"
+    r"[ :=\"'(>\\]{1,12}+(?:(?i:ot|morf) )?(?:(?i:"
     + "|".join(re.escape(word[::-1]) for word in sorted(VERSION_WORDS, key=len, reverse=True))
     + r")(?![A-Za-z])|(?:"
     + "|".join(
         re.escape(word.capitalize()[::-1]) for word in sorted(_CAMEL_WORDS, key=len, reverse=True)
     )
-    + r")(?=[a-z]))|[vV](?![A-Za-z])|[ \"']{0,2}+(?:=[=<>!~](?=[\w.-])|>~)"
+    + r")(?=[a-z]))|[vV](?![A-Za-z])|[ \"']{0,2}+(?:=[=<>!~](?=[\w.-])|>~)|(?i:utnubu)[0-9]"
 )
 _VERSION_LOOKBACK = max(map(len, VERSION_WORDS)) + len(" from") + 12
 # The two characters right before a quad that follows one of those markers: a word's last
@@ -95,7 +99,7 @@ def may_be_version(text: str, start: int) -> bool:
     if not start or text[start - 1] in "vV":
         return bool(start)
     if text[start - 2 : start] not in _VERSION_TAILS:
-        return False
+        return text[start - 4 : start].lower() == "untu"  # "0ubuntu0.22.04.1"
     window = text[max(0, start - 4) : start]
     if "==" in window or not _OPERATOR_CHARS.isdisjoint(window):
         return True  # an operator: the expression decides

@@ -122,8 +122,9 @@ _PHONE_PLUS_RE = re.compile(
 _PHONE_00_RE = re.compile(
     rf"00(?<![\w+]00)(?<![0-9][.,]00)[1-9][0-9]{{0,2}}+{_PHONE_GROUP}{{1,8}}+(?![0-9])"
 )
-# A signed or zero-padded decimal ("+1.234567890", an NTP offset) is not a phone number.
-_PHONE_DECIMAL_RE = re.compile(r"(?:\+|00)[0-9]+\.[0-9]+")
+# A signed or zero-padded decimal ("+1.234567890", an NTP offset) is not a phone number, nor
+# is Cisco's dotted MAC address when its hex digits happen to be decimal (0011.2233.4455).
+_PHONE_DECIMAL_RE = re.compile(r"(?:\+|00)[0-9]+\.[0-9]+|00[0-9]{2}\.[0-9]{4}\.[0-9]{4}")
 
 # National shapes stand alone: nothing glued before them but a space, a colon or an opening
 # bracket or quote, and no digit group continuing them through a separator on either side

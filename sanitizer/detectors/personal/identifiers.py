@@ -3,14 +3,17 @@
 Choices made where the right answer is not obvious:
 
 * SSNs: ``123-45-6789`` or ``123 45 6789`` within the issued ranges (area not 000, 666 or
-  900-999, group not 00, serial not 0000); nine plain digits only after an SSN label
-  (``ssn=``, ``"ssn": "``, ``SSN:``, ``customerSsn``, ``social security number``), and then
-  in any range, since the label says what it is. Only the number is replaced. A JSON number
-  under an ``ssn`` key reaches a detector without its key: select such fields by key.
+  900-999, group not 00, serial not 0000); nine plain digits, or dotted (``123.45.6789``),
+  only after an SSN label (``ssn=``, ``"ssn": "``, ``SSN:``, ``customerSsn``, ``social
+  security number``), and then in any range, since the label says what it is. Only the
+  number is replaced. A JSON number under an ``ssn`` key reaches a detector without its
+  key: select such fields by key.
 * IBANs: a country code with its ISO 13616 length and a valid mod-97 check, compact or in
-  groups of four split by single spaces or single dashes (``DE89-3704-0044-0532-0130-00``,
-  one separator throughout), any case, not glued to letters or digits; a space between the
-  country code and the check digits (``DE 89 3704 …``) is not read. Grey zone: an
+  groups of four split by single spaces, dots or dashes (``DE89-3704-0044-0532-0130-00``,
+  ``NL91.ABNA.0417.1643.00``, one separator throughout), any case, not glued to letters or
+  digits. The country code may be split from the check digits by the groups' separator
+  (``DE 89 3704 …``, ``GB-82-WEST-…``) or, before a compact rest, by a space
+  (``DE 89370400440532013000``). Grey zone: an
   alphanumeric token of exactly a country's length that starts with its code and two
   digits (a 24-character hex id starting ``ad12``) passes the check once in 97 times.
 """
@@ -36,7 +39,7 @@ _SSN_LABELLED_RE = re.compile(
     r"(?:(?i:(?<![a-z])ssn|social[ _-]?security)|(?<=[a-z])S(?:SN|sn))"
     r"(?i:[ _-]?(?:number|num|nr|no)\.?)?(?![A-Za-z])"
     r"[\s\"'\\:=#>()]{0,12}+"
-    r"([0-9]{3}([ -]?)[0-9]{2}\2[0-9]{4})(?![\w])(?![.,][0-9])"
+    r"([0-9]{3}([ .-]?)[0-9]{2}\2[0-9]{4})(?![\w])(?![.,][0-9])"
 )
 _SSN_LABELS = ("ssn", "social")
 
@@ -49,7 +52,7 @@ def _find_ssn(text: str) -> list[Span]:
     shaped = b"000 00 0000" in shape
     if shaped:
         spans += [m.span() for m in matches(_SSN_SHAPED_RE, text, shape, b"000 00 0000")]
-    if shaped or b"000000000" in shape:
+    if shaped or b"000000000" in shape or b"000x00x0000" in shape:
         lowered = text.lower()
         if any(label in lowered for label in _SSN_LABELS):
             spans += [m.span(1) for m in _SSN_LABELLED_RE.finditer(text)]
@@ -72,15 +75,15 @@ _IBAN_LENGTHS = {
     "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20, "YE": 30,
 }  # fmt: skip
 _IBAN_MIN, _IBAN_MAX = min(_IBAN_LENGTHS.values()), max(_IBAN_LENGTHS.values())
-# Compact, or the first four characters and groups of four split by spaces (or by dashes,
-# as some forms and exports write them), the last one shorter maybe.
-# The groups are bounded (9 hold the longest IBAN), so a long run of them costs little per
-# start; what the table does not allow is cut off afterwards.
+# The country code and check digits, maybe split by a space, dot or dash ("GB 82", as some
+# forms print it); then the rest compact, or in groups of four split by spaces, dots or
+# dashes (one separator throughout, the one after the country code if there is one), the
+# last group shorter maybe. The groups are bounded (9 hold the longest IBAN), so a long run
+# of them costs little per start; what the table does not allow is cut off afterwards.
 _IBAN_RE = re.compile(
-    r"[A-Za-z](?<![A-Za-z0-9][A-Za-z])[A-Za-z][0-9]{2}"
+    r"[A-Za-z](?<![A-Za-z0-9][A-Za-z])[A-Za-z]([ .-]?)[0-9]{2}"
     rf"(?:[A-Za-z0-9]{{{_IBAN_MIN - 4},{_IBAN_MAX - 4}}}+(?![A-Za-z0-9])"
-    r"|(?: [A-Za-z0-9]{1,4}+(?![A-Za-z0-9])){2,8}+"
-    r"|(?:-[A-Za-z0-9]{1,4}+(?![A-Za-z0-9])){2,8}+)"
+    r"|([ .-])[A-Za-z0-9]{1,4}+(?![A-Za-z0-9])(?:\2[A-Za-z0-9]{1,4}+(?![A-Za-z0-9])){1,8}+)"
 )
 # For a precheck on bytes: ASCII letters become "a", digits "0", the rest "x".
 _LETTERS_AND_DIGITS = bytes.maketrans(
@@ -90,7 +93,7 @@ _LETTERS_AND_DIGITS = bytes.maketrans(
         for b in range(256)
     ),
 )
-_IBAN_START_RE = re.compile(r"[A-Za-z](?<![A-Za-z0-9][A-Za-z])[A-Za-z][0-9]{2}")
+_IBAN_START_RE = re.compile(r"[A-Za-z](?<![A-Za-z0-9][A-Za-z])[A-Za-z][ .-]?[0-9]{2}")
 _LETTER_VALUES = str.maketrans({chr(c): str(c - 55) for c in range(ord("A"), ord("Z") + 1)})
 
 
@@ -101,19 +104,27 @@ def _iban_ok(iban: str) -> bool:
     return int((iban[4:] + iban[:4]).translate(_LETTER_VALUES)) % 97 == 1
 
 
-def _iban_in(found: str) -> int:
-    """Length of the IBAN at the start of a candidate `found`, or 0: a compact candidate must
-    be one whole IBAN; a grouped one is cut after the groups its country's length needs,
-    every group before the last holding four characters."""
+def _iban_in(match: re.Match[str]) -> int:
+    """Length of the IBAN at the start of a candidate, or 0: a compact candidate must be one
+    whole IBAN; a grouped one is cut after the groups its country's length needs, every
+    group before the last holding four characters. A separator after the country code
+    must be the groups' (or a space before a compact rest)."""
+    found = match.group()
     length = _IBAN_LENGTHS.get(found[:2].upper())
-    if length is None:
+    split, separator = match.group(1), match.group(2)
+    if length is None or (split and separator not in (None, split)):
         return 0
-    separator = found[4] if len(found) > 4 and found[4] in " -" else ""
-    if not separator:
-        return len(found) if _iban_ok(found.upper()) else 0
-    groups = found.split(separator)
+    head = found[:2] + found[2 + len(split) : 4 + len(split)]
+    rest = found[4 + len(split) :]
+    if separator is None:
+        if split not in ("", " "):
+            return 0
+        return len(found) if _iban_ok((head + rest).upper()) else 0
+    groups = rest[1:].split(separator)
+    if not split:
+        groups[0:0] = [head]
     kept: list[str] = []
-    count = 0
+    count = 4 if split else 0
     for group in groups:
         if count >= length:
             break
@@ -121,26 +132,33 @@ def _iban_in(found: str) -> int:
             return 0
         kept.append(group)
         count += len(group)
-    if count != length or not _iban_ok("".join(kept).upper()):
+    iban = head + "".join(kept[0 if split else 1 :])
+    if count != length or not _iban_ok(iban.upper()):
         return 0
-    return count + len(kept) - 1
+    # Each kept group with the separator before it; the head ("GB 82") or, when the head is
+    # the first group ("GB82"), no separator before it.
+    return sum(len(group) + 1 for group in kept) + (4 + len(split) if split else -1)
 
 
 def _find_iban(text: str) -> list[Span]:
     if len(text) < _IBAN_MIN:
         return []
     shape = text.encode("utf-8", "surrogatepass").translate(_LETTERS_AND_DIGITS)
-    if b"aa00" not in shape:
+    split = b"aax00" in shape
+    if b"aa00" not in shape and not split:
         return []
     spans = []
     end = 0
     # A candidate that is no IBAN may hold one starting at a later group: every start is
     # tried, not only those after a failed candidate.
-    for start in starts(_IBAN_START_RE, text, shape, b"aa00"):
+    found = starts(_IBAN_START_RE, text, shape, b"aa00")
+    if split:
+        found = iter(sorted({*found, *starts(_IBAN_START_RE, text, shape, b"aax00")}))
+    for start in found:
         if start < end:
             continue
         match = _IBAN_RE.match(text, start)
-        length = _iban_in(match.group()) if match else 0
+        length = _iban_in(match) if match else 0
         if length:
             end = start + length
             spans.append((start, end))
@@ -149,7 +167,7 @@ def _find_iban(text: str) -> list[Span]:
 
 # RE2 anchors for the scrubber's one-pass prefilter: every text a finder finds something in
 # matches one of its anchors.
-_SSN_ANCHORS = ("[0-9]{3}[ -][0-9]{2}[ -][0-9]{4}", "[0-9]{9}")
+_SSN_ANCHORS = ("[0-9]{3}[ .-][0-9]{2}[ .-][0-9]{4}", "[0-9]{9}")
 # A candidate opens with a country's two letters (in any case) and two digits, no letter or
 # digit before them: "[A-Za-z]{2}[0-9]{2}" alone also takes every hex run ("dd92").
 _IBAN_ANCHORS = (
@@ -157,7 +175,7 @@ _IBAN_ANCHORS = (
     + "|".join(
         f"[{code[0]}{code[0].lower()}][{code[1]}{code[1].lower()}]" for code in _IBAN_LENGTHS
     )
-    + ")[0-9]{2}",
+    + ")[ .-]?[0-9]{2}",
 )
 
 DETECTORS = (
@@ -165,14 +183,14 @@ DETECTORS = (
         "ssn",
         "[SSN]",
         _find_ssn,
-        "US social security numbers (123-45-6789; nine digits after an SSN label)",
+        "US social security numbers (123-45-6789; nine digits, or dotted, after an SSN label)",
         anchors=_SSN_ANCHORS,
     ),
     Detector(
         "iban",
         "[IBAN]",
         _find_iban,
-        "IBANs, mod-97 checked, compact or in groups of four (spaces or dashes)",
+        "IBANs, mod-97 checked, compact or in groups of four (spaces, dots or dashes)",
         anchors=_IBAN_ANCHORS,
     ),
 )

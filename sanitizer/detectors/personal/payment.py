@@ -4,6 +4,10 @@ Choices made where the right answer is not obvious:
 
 * Card numbers: 13-19 digits, contiguous or in groups of 3-6 split by spaces or dashes, first
   digit 2-6 (every major network), Luhn-valid; the decimal text of a JSON number is found.
+  Split by dots (``4111.1111.1111.1111``, as some exports and receipts print them) only in
+  the printed groupings, 4-4-4-4 (to 4-4-4-7) and American Express's 4-6-5, not glued to
+  more dotted digits: other dotted digit runs are versions, OIDs and addresses. Slashes and
+  underscores are not read as separators (paths and ids use them).
   The 2-6 rule keeps epoch-millisecond (until 2286) and epoch-nanosecond (until 2033)
   timestamps, which start with 1, from being masked; compact ``YYYYmmddHHMMSS[fff]``
   timestamps are skipped too, and so are digits in a hex value (WWNs, hashes, ``0x...``).
@@ -118,6 +122,23 @@ def _candidates(text: str, shape: bytes) -> Iterator[re.Match[str]]:
 
 # In `digit_shape`: a run of 13 digits, or two groups of 3 split by a space or a dash.
 _CARD_HINTS = (b"000 000", b"0000000000000")
+# Dotted groups as cards are printed; the shape shows each dot as "x".
+_CARD_DOTTED_RE = re.compile(
+    r"[2-6](?<![0-9.][2-6])[0-9]{3}\.(?:[0-9]{4}\.[0-9]{4}\.[0-9]{4,7}|[0-9]{6}\.[0-9]{5})"
+    r"(?![0-9]|\.[0-9])"
+)
+_CARD_DOTTED_HINTS = (b"0000x0000x0000x0000", b"0000x000000x00000")
+
+
+def _dotted_cards(text: str, shape: bytes) -> list[Span]:
+    if not any(hint in shape for hint in _CARD_DOTTED_HINTS):
+        return []
+    found = []
+    for match in _CARD_DOTTED_RE.finditer(text):
+        digits = match.group().replace(".", "")
+        if _luhn_ok(digits):
+            found.append(match.span())
+    return found
 
 
 def _find_credit_card(text: str) -> list[Span]:
@@ -127,9 +148,9 @@ def _find_credit_card(text: str) -> list[Span]:
     if len(text) < 13:
         return []
     shape = digit_shape(text)
+    spans = _dotted_cards(text, shape) if "." in text else []
     if b"000 000" not in shape and b"0000000000000" not in shape:  # `_CARD_HINTS`
-        return []
-    spans = []
+        return [span for span in spans if not _in_hex(text, *span)]
     for match in _candidates(text, shape):
         digits = match.group()
         if digits.isdigit():
@@ -138,12 +159,17 @@ def _find_credit_card(text: str) -> list[Span]:
                     spans.append(match.span())
         else:
             spans.extend(_cards_in_groups(digits, match.start()))
-    return [span for span in spans if not _in_hex(text, *span)]
+    return [span for span in sorted(spans) if not _in_hex(text, *span)]
 
 
 # RE2 anchors for the scrubber's one-pass prefilter: every text a finder finds something in
 # matches one of its anchors.
-_CARD_ANCHORS = ("[0-9]{13}", "[0-9]{3}[ -][0-9]{3}")
+_CARD_ANCHORS = (
+    "[0-9]{13}",
+    "[0-9]{3}[ -][0-9]{3}",
+    r"[0-9]{4}\.[0-9]{4}\.[0-9]{4}\.[0-9]{4}",
+    r"[0-9]{4}\.[0-9]{6}\.[0-9]{5}",
+)
 
 DETECTORS = (
     Detector(
