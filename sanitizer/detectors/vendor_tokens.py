@@ -27,8 +27,9 @@ Choices made where the right answer is not obvious:
   Databricks, Supabase, SonarQube, Heroku, JFrog, Terraform Cloud, Azure AD client secrets
   (``…8Q~…``) and Telegram bot tokens (also after ``/bot`` in an API URL), each in the
   length its vendor documents; the secret path of Discord and Microsoft Teams webhooks (the
-  host stays readable, as for Slack). A body bounded on both sides keeps the work per
-  prefix bounded.
+  host stays readable, as for Slack), and the key in the path of VictorOps REST endpoint and
+  PagerDuty Events v1 URLs (the routing key after it stays). A body bounded on both sides
+  keeps the work per prefix bounded.
 * Azure: the values of ``AccountKey=`` and ``SharedAccessKey=`` are replaced, and the
   ``sig=`` of a shared access signature (a query string that also holds ``sv=``, ``se=``,
   ``sp=``...); account names, endpoints, permissions and expiry stay readable, as they
@@ -129,8 +130,8 @@ _VENDOR_KEY_PREFIXES = (
     "sk-", "hf_", "api_org_", "hvs.", "hvb.", "hvr.", "glsa_", "glc_", "_v1_", "shp", "ATATT3",
     "PMAK-", "lin_api_", "NRAK-", "NRII-", "NRJS-", "dp.", "pscale_", "pul-", "pplx-", "ntn_",
     "sntry", "ops_eyJ", "AGE-SECRET-KEY-1", "/api/webhooks/", "webhook.office.com/webhookb2/",
-    "whsec_", "dckr_pat_", "dapi", "sbp_", "sqp_", "squ_",
-    "sqa_", "HRKU-", "AKCp", ".atlasv1.",
+    "victorops.com/integrations/", "pagerduty.com/", "whsec_", "dckr_pat_", "dapi", "sbp_",
+    "sqp_", "squ_", "sqa_", "HRKU-", "AKCp", ".atlasv1.",
 )  # fmt: skip
 _VENDOR_KEY_RE = re.compile(
     r"(?<![A-Za-z0-9_-])(?:"
@@ -165,6 +166,10 @@ _VENDOR_KEY_RE = re.compile(
     # Webhook paths: the host stays, the id and token after it go.
     r"|discord(?:app)?+\.com/api/webhooks/([0-9]{17,20}/[A-Za-z0-9_-]{60}[A-Za-z0-9_-]*+)"
     r"|\.webhook\.office\.com/webhookb2/([^\s\"'<>]{40}[^\s\"'<>]*+)"
+    # VictorOps (Splunk On-Call) REST endpoint and PagerDuty Events v1 URLs: the API or
+    # integration key in their path goes, the routing key after it stays.
+    r"|victorops\.com/integrations/[a-z0-9_-]{1,32}+/[0-9]{8}/alert/([A-Za-z0-9-]{16}[A-Za-z0-9-]*+)"
+    r"|events\.(?:eu\.)?+pagerduty\.com/(?:integration|x-ere)/([A-Za-z0-9]{20}[A-Za-z0-9]*+)"
 )
 
 

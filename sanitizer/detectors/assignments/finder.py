@@ -9,18 +9,22 @@ it, and a value after which the search resumes.
 
 from __future__ import annotations
 
+import re
+
 from sanitizer.detectors.assignments.commands import (
     CLIENT_WORDS,
     find_client_passwords,
     find_flag_passwords,
     find_identified_by,
     find_named_logons,
+    find_redis_auth,
     has_client,
 )
 from sanitizer.detectors.assignments.names import (
     CORE_RE,
     MAX_NAME,
     TRIGGER_RE,
+    Name,
     classify,
     name_bounds,
 )
@@ -53,7 +57,9 @@ def _find_after_names(text: str, folded: str, position: int) -> list[Span]:
             raw = folded[start:end]
         name = classify(raw.rstrip(".-"))
         if name is None:
-            continue
+            start, name = _two_word_name(text, start, raw)
+            if name is None:
+                continue
         value_start, value_end = after_name(text, start, end, name, dashes)
         position = floor = max(end, value_end)
         if value_start < value_end:
@@ -61,6 +67,23 @@ def _find_after_names(text: str, folded: str, position: int) -> list[Span]:
             chained = _chained_name(text, folded, value_start, value_end)
             if chained is not None:
                 position = floor = chained
+
+
+_PREVIOUS_WORD_RE = re.compile(r"[A-Za-z]{1,16}+(?=[ ]\Z)")
+
+
+def _two_word_name(text: str, start: int, raw: str) -> tuple[int, Name | None]:
+    """A compound key written as two words (``API key``, ``License key``): `raw` is ``key``
+    and the word before it, one space away, makes the pair a secret name."""
+    if raw.lower() not in ("key", "keys") or start < 2:
+        return start, None
+    window = text[max(0, start - 18) : start]
+    word = _PREVIOUS_WORD_RE.search(window)
+    if word is None or (word.start() == 0 and start > 18):
+        return start, None
+    if word.start() > 0 and window[word.start() - 1].isalnum():
+        return start, None
+    return start - len(window) + word.start(), classify(f"{word.group()}_{raw}")
 
 
 def _chained_name(text: str, folded: str, start: int, end: int) -> int | None:
@@ -104,6 +127,8 @@ def _find_secret_assignment(text: str) -> list[Span]:
         or "redis-cli" in folded
     ):
         spans += find_client_passwords(text, folded)
+    if "AUTH" in text or "auth" in text:
+        spans += find_redis_auth(text)
     if "identified" in folded:
         spans += find_identified_by(text, folded)
     if clients:
@@ -116,7 +141,7 @@ def _find_secret_assignment(text: str) -> list[Span]:
 # the dotted i apart from "i" (`_fold` does not).
 _I = "[i\u0131\u0130]"
 _ANCHORS = (
-    r"(?i)pass|pw|psk|secret|sess|token|key|auth|cred|cookie|mysql|pgsql",
+    r"(?i)pass|pw|psk|secret|sess|token|key|auth|cred|cookie|mysql|pgsql|community",
     rf"(?i)s{_I}g|conn(?:ect{_I}on)?[_.\-]?str|mar{_I}adb|red{_I}s-cl{_I}|{_I}dent{_I}f{_I}ed",
     *case_blind(*CLIENT_WORDS),  # the clients of `commands` (`has_client`)
 )

@@ -6,9 +6,12 @@ Choices made where the right answer is not obvious:
 * Names. A name is a run of letters, digits, ``_``, ``-`` and ``.``, split into words at
   those separators and at camelCase humps (``dbPassword``, ``X-Api-Key``). It is secret when a
   word holds, anywhere in it, ``password``, ``passwd``, ``passphrase``, ``passcode``, ``pwd``,
-  ``secret``, ``token``, ``credential(s)``, ``creds``, ``cookie``, ``signature``, a connection
+  ``secret``, ``token``, ``credential(s)``, ``creds``, ``cookie``, ``signature``,
+  ``passwort``, ``mot_de_passe``, an SNMP ``community`` (a password of SNMP v1/v2c), a
+  connection
   string (``connection_string``, ``connstr``) or a compound key (``api_key``, ``apikey``,
-  ``private_key``, ``secret_key``, ``access_key``, ``auth_key``, ``account_key``...). Short
+  ``private_key``, ``secret_key``, ``access_key``, ``auth_key``, ``account_key``,
+  ``integration_key``...), also written as two words (``API key``, `finder`). Short
   words count only as a whole word or after a known prefix: ``pass`` (``DB_PASS``,
   ``--pass``, ``storepass``, ``requirepass``, not ``passenger``, ``bypass``, ``compass``),
   ``pw`` (``bind_pw``, ``bindpw``, ``rootpw``), with service prefixes glued on too
@@ -49,7 +52,10 @@ MAX_NAME = 128
 
 # Lower-case literals: every secret name holds a core word, every client command or SQL
 # phrase a trigger. Factored by first letter, which the regex engine scans fastest.
-_CORE = r"p(?:ass|w|sk)|s(?:ecret|ess|ig)|token|key|auth|c(?:red|ookie|onn(?:ection)?[_.\-]?str)"
+_CORE = (
+    r"p(?:ass|w|sk)|s(?:ecret|ess|ig)|token|key|auth|c(?:red|ookie|onn(?:ection)?[_.\-]?str"
+    r"|ommunity)"
+)
 CORE_RE = re.compile(_CORE)
 TRIGGER_RE = re.compile(rf"{_CORE}|m(?:ysql|ariadb)|pgsql|redis-cli|identified")
 _NAME_RUN_RE = re.compile(r"[a-z0-9_.\-]*+")
@@ -60,13 +66,14 @@ _KEY_PREFIXES = (
     "api|private|priv|secret|access|auth|org|client|service|account|encryption|encrypt|master"
     "|signing|sign|app|application|ssh|storage|shared|license|licence|session|db|database"
     "|admin|subscription|functions|function|webhook|hmac|aes|gpg|pgp|consumer|pass|jwt|cookie"
-    "|crypt|crypto|cipher|enc|sas|primary|secondary"
+    "|crypt|crypto|cipher|enc|sas|primary|secondary|integration|insert"
 )
 # On the normalised name: lower-case words joined by "_". Each group is one family; a
 # look-behind marks words that must start a word (or follow the listed prefixes).
 _WORD_RE = re.compile(
     rf"(?P<key>(?:{_KEY_PREFIXES})_?key)"
     r"|(?P<password>passwords?|passwd|passphrase|passcode|passwort|contrasena|pwd"
+    r"|motdepasse|mot_de_passe"
     r"|(?<![a-z0-9])(?:(?:src|dest)?(?:store|key|trust)|db|root|admin|irc|bind|user|ftp|smtp"
     r"|mail|proxy|sudo|vault|become|ssh|login|master|require|app|api|svc|service|redis|mysql"
     r"|pg|postgres|mongo|ldap|amqp|rabbit|mq|kafka|es|elastic|git|docker|registry|jenkins"
@@ -76,7 +83,8 @@ _WORD_RE = re.compile(
     r"|(?<![a-z0-9])(?:wpa|ipsec)?psk(?![a-z]))"
     r"|(?P<secret>secret)"
     r"|(?P<token>token)"
-    r"|(?P<credential>credentials?|creds?)"
+    r"|(?P<credential>credentials?|creds?"
+    r"|(?<![a-z0-9])(?:snmp_?|read_?|write_?|ro_?|rw_?)?community(?![a-z]))"
     r"|(?P<session>(?<![a-z0-9])(?:j|php|asp|x|user|web|login|auth)?sess(?:ion)?"
     r"(?:s|ids?|key|token)?(?![a-z]))"
     r"|(?P<cookie>cookie)"
@@ -136,6 +144,7 @@ class Name:
     working_directory: bool  # PWD / OLDPWD
     directive: bool  # `requirepass VALUE` config lines
     quoted_after_space: bool  # `PASSWORD 'x'`, `token "x"`; not `secret "name" not found`
+    spaced: bool  # `the password is x`, `password\tx`: a secret-looking word after a space
 
 
 def _run_end(run: re.Pattern[str], text: str, position: int) -> int:
@@ -178,13 +187,16 @@ def classify(name: str) -> Name | None:
             return None
         if family not in ("session", "secret") and any(w in _ID_QUALIFIERS for w in later):
             return None
+        directive = normalised.replace("_", "") in _DIRECTIVES
         return Name(
             strong=family in ("password", "secret"),
             to_line_end=family == "cookie",
             wide=family == "connstr",
             working_directory=normalised in ("pwd", "oldpwd"),
-            directive=normalised.replace("_", "") in _DIRECTIVES,
-            quoted_after_space=family in ("password", "token", "key"),
+            directive=directive,
+            quoted_after_space=family in ("password", "token", "key") or directive,
+            spaced=family in ("password", "secret", "token", "key", "credential", "session")
+            or directive,
         )
     return None
 

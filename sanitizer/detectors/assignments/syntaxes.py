@@ -13,7 +13,12 @@ Choices made where the right answer is not obvious:
   with the value on the next indented line or a ``|`` block, a name given as the value of a
   ``name``/``key`` field followed by a ``value`` field (Kubernetes and ECS env lists,
   ``<add key=.. value=..>``, ``<property name="password">x</property>``,
-  ``<name>fs.s3a.secret.key</name><value>x</value>`` of Hadoop's XML), the
+  ``<name>fs.s3a.secret.key</name><value>x</value>`` of Hadoop's XML, a ``tag``,
+  ``property`` or ``setting`` field too), a quoted name as a call's first argument and a
+  quoted value as its second (``define('DB_PASSWORD', 'x')``, ``setProperty("k", "v")``,
+  ``os.Setenv``), a secret-looking word after the name, a space and maybe some prose
+  (``the password is x``, ``password for user app was set to x``, ``password<TAB>x``,
+  ``| password | x |``; see `values.looks_secret`), the
   ``requirepass``/``masterauth``/``bindpw``/``rootpw`` directives, SQL ``IDENTIFIED BY
   'x'`` (unquoted only when written in capitals), and ``-pX``/``-p X`` on a mysql,
   mariadb, check_mysql, check_pgsql or sshpass command line, ``-a X`` on a redis-cli one
@@ -34,6 +39,7 @@ from sanitizer.detectors.assignments.values import (
     OPENING_QUOTE_RE,
     checked,
     line_value,
+    looks_secret,
     quoted_value,
     value_at,
 )
@@ -43,14 +49,16 @@ __all__ = ["SEPARATOR_RE", "after_name"]
 
 _PROSE_WORD_RE = re.compile(r"[a-z]{1,24}")
 _KEY_CLOSE_RE = re.compile(r"\\{0,15}[\"'`]\]?|\]")
-SEPARATOR_RE = re.compile(r"[ \t]{0,32}(:=|=>|==|=|:(?!:)|->)[ \t]{0,32}")
+# "::" then a space: LDIF's base64 value (userPassword:: e1NTSEF9...), not C++'s Foo::bar.
+SEPARATOR_RE = re.compile(r"[ \t]{0,32}(:=|=>|==|=|::(?=[ \t])|:(?!:)|->)[ \t]{0,32}")
 # Read backwards from a name's start (see `_before`): the line holds only indentation
 # (YAML: spaces and a list dash) or the name is the value of a name/key field.
 _YAML_KEY_LINE_BACK_RE = re.compile(r"[\"']?(?:[ ]++-)?[ ]{0,64}+(?:\n|\Z)")
 _LINE_START_BACK_RE = re.compile(r"[ \t]{0,32}+(?:\n|\Z)")
 _NAME_FIELD_BACK_RE = re.compile(
     r"[\"'`]?\\{0,15}+[ \t]{0,16}+(?::|>?=)[ \t]{0,16}+[\"'`]?\\{0,15}+"
-    r"(?:eman|yek|yek_?retemarap|eman_?retemarap|marap|elbairav|rav|eman_?vne|dleif)"
+    r"(?:eman|yek|yek_?retemarap|eman_?retemarap|marap|elbairav|rav|eman_?vne|dleif|gat"
+    r"|ytreporp|gnittes)"
     r"(?:[^a-z0-9_]|\Z)"
 )
 _YAML_NEXT_LINE_RE = re.compile(r"(?:([|>])[+-]?[0-9]?)?[ \t]*\r?\n[ ]{1,64}(?=\S)")
@@ -61,6 +69,15 @@ _YAML_NOT_A_VALUE_RE = re.compile(r"[^\s:]{1,128}:(?:\s|\Z)|-\s|#|[{\[]")
 _FLAG_GAP_RE = re.compile(r"\\{0,15}[\"'`][ \t]*,[ \t]*(?=\\{0,15}[\"'`])|[ \t]{1,16}")
 _SPACED_QUOTE_RE = re.compile(r"[ \t]{1,16}(?=\\{0,15}[\"'])|\([ \t]*(?=[\"'])")
 _DIRECTIVE_GAP_RE = re.compile(r"[ \t]{1,16}")
+# Prose or a table between a secret name and its value: "the password is x", "password for
+# user app was set to x", "Generated password for admin: x", "password\tx", "| password | x".
+_SPACED_GAP_RE = re.compile(
+    r"(?i:[ \t]*+\|[ \t]*+(?=\S)"
+    r"|(?:[ \t]++(?:for[ \t]++(?:user[ \t]++|account[ \t]++|login[ \t]++)?+[^\s:]{1,64}+"
+    r"|is|was|were|are|has|have|had|been|be|set|to|changed|reset|updated|now|as|of|id)"
+    r"(?![^\s:])){0,6}+(?:[ \t]*+:)?+[ \t]++(?=\S))"
+)
+_TRAILING_PUNCTUATION = ".,:!?"
 # A name that is itself the value of a name/key field, and the value field after it.
 _VALUE_FIELD_RE = re.compile(
     r"(?i)\\{0,15}[\"'`]?[ \t]*(?:[,;][ \t]*)?(?:\r?\n[ \t]{0,64}|[ \t]*)"
@@ -82,6 +99,11 @@ _NAMESPACE_PREFIX_RE = re.compile(r"<([A-Za-z_][A-Za-z0-9_.-]{0,31}+):")  # <wss
 _Back = tuple[re.Pattern[str], int, str, tuple[str, ...]]
 _NAME_FIELD_BACK: _Back = (_NAME_FIELD_BACK_RE, 100, " \t\"'`\\", (":", "=", ">"))
 _LINE_START_BACK: _Back = (_LINE_START_BACK_RE, 40, " \t", ("", "\n"))
+# A quoted name as a call's first argument: define('DB_PASSWORD', 'x'), setProperty("k", "v").
+_CALL_BACK: _Back = (re.compile(r"[\"'`]\\{0,15}+[ \t]{0,16}+\("), 40, " \t\"'`\\", ("(",))
+_ESCAPED_LINE_BREAK_RE = re.compile(r"\\++[nr]")
+_FIELD_NAME_RE = re.compile(r"[a-z_]{1,64}")
+_CALL_COMMA_RE = re.compile(r"[ \t]*+,[ \t]*+(?=\\{0,15}+[\"'`])")
 _YAML_KEY_LINE_BACK: _Back = (_YAML_KEY_LINE_BACK_RE, 140, " -\"'", ("", "\n"))
 
 
@@ -138,11 +160,20 @@ def after_name(text: str, start: int, end: int, name: Name, dashes: int) -> Span
     key_close = _KEY_CLOSE_RE.match(text, position)
     if key_close:
         position = key_close.end()
+    if key_close and key_close.group()[-1] in "\"'`" and _before(text, start, _CALL_BACK):
+        comma = _CALL_COMMA_RE.match(text, position)
+        if comma:  # not a list of field names: validate("password", "email")
+            span = value_at(text, comma.end(), name, quoted_only=True)
+            if _FIELD_NAME_RE.fullmatch(text, *span):
+                return span[1], span[1]
+            return span
     separator = SEPARATOR_RE.match(text, position)
     if separator:
         span = _after_separator(text, start - dashes, end, separator, name, bool(key_close))
         if separator.group(1) == ":" and not name.strong and _PROSE_WORD_RE.fullmatch(text, *span):
             return span[0], span[0]  # "failed to fetch token: timeout", "auth: basic"
+        if separator.group(1) == ":" and _is_program_message(text, start, end, span):
+            return span[1], span[1]
         return span
     if dashes and _is_yaml_item(text, start - dashes):
         item = _YAML_NEXT_ITEM_RE.match(text, position)
@@ -159,7 +190,49 @@ def after_name(text: str, start: int, end: int, name: Name, dashes: int) -> Span
         gap = _DIRECTIVE_GAP_RE.match(text, end)
         if gap:
             return value_at(text, gap.end(), name)
+    if name.spaced and not dashes:
+        return _spaced_value(text, start, end, name)
     return end, end
+
+
+def _spaced_value(text: str, name_start: int, end: int, name: Name) -> Span:
+    """A secret-looking word after the name, a space and maybe some prose (`_SPACED_GAP_RE`):
+    without an operator, only a word that reads as a secret is taken (`looks_secret`). A "|"
+    separates table cells only in a table row (``| password | x |``, psql's `` password | x``),
+    not in a pipeline (``echo $password | base64``)."""
+    gap = _SPACED_GAP_RE.match(text, end)
+    if gap is None:
+        return end, end
+    if "|" in gap.group() and not (
+        text[max(0, name_start - 8) : name_start].rstrip()[-1:] == "|"
+        or _before(text, name_start, _LINE_START_BACK)
+    ):
+        return end, end
+    start, value_end = value_at(text, gap.end(), name)
+    quoted = start > gap.end()
+    while value_end > start and text[value_end - 1] in _TRAILING_PUNCTUATION and not quoted:
+        value_end -= 1
+    if start < value_end and (
+        (quoted and name.quoted_after_space)
+        or looks_secret(text[start:value_end], name.strong and name.quoted_after_space)
+    ):
+        return start, value_end
+    return end, end
+
+
+# Programs named after passwords, whose messages open with their name and a colon.
+_PROGRAMS = frozenset(
+    """passwd chpasswd htpasswd gpasswd smbpasswd kpasswd ldappasswd vncpasswd mkpasswd
+    yppasswd lppasswd saslpasswd saslpasswd2 chgpasswd""".split()
+)
+_PROSE_RE = re.compile(r"[A-Za-z(][a-z)]*+(?: [a-z(][a-z()/]*+)++[.!]?")
+
+
+def _is_program_message(text: str, start: int, end: int, span: Span) -> bool:
+    """Whether ``name: value`` is a message of a password program, in words rather than a
+    value: ``passwd: all authentication tokens updated successfully.``, ``htpasswd: cannot
+    modify file``; cloud-init's ``passwd: $6$...`` is a value."""
+    return text[start:end].lower() in _PROGRAMS and _PROSE_RE.match(text, span[0]) is not None
 
 
 def _tag_name(text: str, start: int, end: int) -> str | None:
@@ -219,7 +292,10 @@ def _after_separator(
         escapes = 0
         while escapes < 15 and opening - escapes > 0 and text[opening - escapes - 1] == "\\":
             escapes += 1
-        return checked(text, quoted_value(text, position, text[opening], escapes), name)
+        start, end = quoted_value(text, position, text[opening], escapes)
+        # An escaped line break ends the value too: "A=1\nDB_PASSWORD=x\nHOME=/root" in JSON.
+        line_break = _ESCAPED_LINE_BREAK_RE.search(text, start, end)
+        return checked(text, (start, line_break.start() if line_break else end), name)
     env_line = (
         separator.group() == "="
         and _ENV_NAME_RE.fullmatch(text, name_start, name_end) is not None
