@@ -1,6 +1,7 @@
-"""What the credential and vendor-token detector tests share: alphabets and generators,
-the contexts an alert carries secrets in, the check that a detector replaces exactly the
-secret, and the check that its work grows linearly."""
+"""What the detector tests share: alphabets and generators, the contexts an alert carries
+secrets in, the check that a detector replaces exactly the secret, the checks of what a
+scrub leaves (`leaked`, `survives`, `unchanged`), and the check that its work grows
+linearly."""
 
 from __future__ import annotations
 
@@ -15,6 +16,30 @@ from sanitizer.detectors import DETECTORS, Scrubber
 from tests.growth import assert_linear_growth
 
 scrub_all = Scrubber(list(DETECTORS))
+
+# Single-line contexts an alert carries probe lines in (see CONTEXTS below).
+LINE_CONTEXTS = ("log line", "json", "json escaped once", "json escaped twice")
+
+
+def leaked(secret: str, text: str) -> bool:
+    """Whether `secret` survives a scrub with every detector; the scrubbed text must pass a
+    guard of the same detectors (a label is never found again)."""
+    out = scrub_all(text)[0]
+    assert scrub_all.first_hit(out) is None, out
+    return secret in out
+
+
+def survives(value: str, text: str, *names: str) -> bool:
+    """Whether `value` survives a scrub with the detectors `names` (default: all)."""
+    scrubber = Scrubber(list(names)) if names else scrub_all
+    return value in scrubber(text)[0]
+
+
+def unchanged(text: str, *names: str) -> bool:
+    """Whether a scrub with the detectors `names` (default: all) leaves `text` as it is."""
+    scrubber = Scrubber(list(names)) if names else scrub_all
+    return scrubber(text) == (text, 0)
+
 
 ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 UPPER_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"

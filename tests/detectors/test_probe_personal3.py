@@ -13,25 +13,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sanitizer.detectors import DETECTORS, Scrubber
+from sanitizer.detectors import Scrubber
 from sanitizer.detectors.normalize import normalize
 from tests.corpus.measure import shipped_policies
 from tests.corpus.model import strings_in
 from tests.corpus.senders import SENDERS
+from tests.detectors.helpers import scrub_all, survives, unchanged
 from tests.growth import assert_linear_growth
-
-scrub_all = Scrubber(list(DETECTORS))
-
-
-def survives(value: str, text: str, *names: str) -> bool:
-    scrubber = Scrubber(list(names)) if names else scrub_all
-    return value in scrubber(text)[0]
-
-
-def unchanged(text: str, *names: str) -> bool:
-    scrubber = Scrubber(list(names)) if names else scrub_all
-    return scrubber(text) == (text, 0)
-
 
 # --- The normaliser: character references -----------------------------------------------------
 

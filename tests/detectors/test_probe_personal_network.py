@@ -6,22 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from sanitizer.detectors import DETECTORS, Scrubber
+from sanitizer.detectors import Scrubber
 from sanitizer.detectors.normalize import normalize
+from tests.detectors.helpers import scrub_all, survives, unchanged
 from tests.growth import assert_linear_growth
-
-scrub_all = Scrubber(list(DETECTORS))
-
-
-def survives(value: str, text: str, *names: str) -> bool:
-    scrubber = Scrubber(list(names)) if names else scrub_all
-    return value in scrubber(text)[0]
-
-
-def unchanged(text: str, *names: str) -> bool:
-    scrubber = Scrubber(list(names)) if names else scrub_all
-    return scrubber(text) == (text, 0)
-
 
 # --- Versions: a quad after a version marker is no address ----------------------------------
 

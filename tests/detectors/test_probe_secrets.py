@@ -15,7 +15,14 @@ import json
 import pytest
 
 from sanitizer.detectors import DETECTORS, Scrubber
-from tests.detectors.helpers import CONTEXTS, assert_linear, scrub_all
+from tests.detectors.helpers import (
+    CONTEXTS,
+    LINE_CONTEXTS,
+    assert_linear,
+    leaked,
+    scrub_all,
+    unchanged,
+)
 
 PASSWORD = "Xq7vR2pL9s#K"
 TOKEN = "dG9rZW4tZm9yLXRlc3RzLW9ubHk.Zx81Qe"
@@ -27,22 +34,6 @@ KEY_PEM = (
 )
 KEY_BASE64 = base64.b64encode(KEY_PEM.encode()).decode()
 SLACK_SECRET = "k3Vd9QpXr2LmN8sTb4YwZa6C"
-
-# Single-line contexts an alert carries these lines in (see tests.detectors.helpers).
-LINE_CONTEXTS = ("log line", "json", "json escaped once", "json escaped twice")
-
-
-def leaked(secret: str, text: str) -> bool:
-    """Whether `secret` survives a scrub with every detector; the scrubbed text must pass a
-    guard of the same detectors (a label is never found again)."""
-    out = scrub_all(text)[0]
-    assert scrub_all.first_hit(out) is None, out
-    return secret in out
-
-
-def unchanged(text: str) -> bool:
-    return scrub_all(text)[0] == text
-
 
 # --- bearer: Authorization values as lists, a lone Basic, placeholders ---------------------
 
