@@ -209,6 +209,12 @@ class Scrubber:
             total += count
         return text, total
 
+    def _ordered(self, hits: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+        """`hits` sorted: earliest first, longest on a tie, then the most specific detector."""
+        ranks = self._ranks
+        hits.sort(key=lambda hit: (hit[0], hit[1], ranks[hit[2]]))
+        return hits
+
     def _hits(self, text: str) -> list[tuple[int, int, int]]:
         """Every match as ``(start, -end, finder index)``, sorted: earliest first, longest on
         a tie, then the most specific detector (`registry` order)."""
@@ -224,9 +230,7 @@ class Scrubber:
                 for start, end in finders[which][2](normal.text):
                     begin, finish = normal.span_in_original(start, end)
                     hits.append((begin, -finish, which))
-        ranks = self._ranks
-        hits.sort(key=lambda hit: (hit[0], hit[1], ranks[hit[2]]))
-        return hits
+        return self._ordered(hits)
 
     def in_field(self, name: str, text: str, quoted: bool = True) -> tuple[str, int]:
         """`text` scrubbed as the value of the object field `name` (`quoted` false for a
@@ -263,9 +267,7 @@ class Scrubber:
                 hits.append((max(begin, start) - start, start - min(finish, end), which))
         if patterns:
             hits += [hit for hit in self._hits(text) if hit[2] in patterns]
-        ranks = self._ranks
-        hits.sort(key=lambda hit: (hit[0], hit[1], ranks[hit[2]]))
-        return hits
+        return self._ordered(hits)
 
     def first_hit_in_field(self, name: str, text: str, quoted: bool = True) -> str | None:
         """`first_hit` of `text` as the value of the field `name` (see `in_field`)."""

@@ -23,7 +23,7 @@ from sanitizer.policy.memo import Memo
 from sanitizer.policy.regex import PolicyRegex
 from sanitizer.policy.selectors import Selector, format_path
 from sanitizer.policy.split import Split, in_alert
-from sanitizer.policy.tree import CONTAINERS, Path, copy_json, prune
+from sanitizer.policy.tree import CONTAINERS, Path, copy_json, number_text, prune
 
 _PATH_TEXT_CACHE = 4096
 _KEY_VERDICT_CACHE = 4096
@@ -191,7 +191,7 @@ def _walk_text(doc: Any) -> Iterator[tuple[Path, str]]:
         if isinstance(node, str):
             yield path, node
         elif isinstance(node, int | float) and not isinstance(node, bool):
-            yield path, repr(node)
+            yield path, number_text(node)
         elif isinstance(node, dict):
             for key, item in node.items():
                 yield (*path, key), key
@@ -229,9 +229,9 @@ def _distinct_texts(doc: Any) -> tuple[dict[str, None], dict[_Field, None]]:
             stack.extend((item, name) for item in node)
         elif isinstance(node, int | float) and not isinstance(node, bool):
             if name is None:
-                texts[repr(node)] = None
+                texts[number_text(node)] = None
             else:
-                fields[(name, repr(node), False)] = None
+                fields[(name, number_text(node), False)] = None
     return texts, fields
 
 

@@ -243,14 +243,16 @@ def rewrite_strings(
 
     def leaf(item: Any, at: Path, name: str | None) -> Any:
         """A string or number rewritten (reported at `at`), or `item` itself."""
-        field = in_field if name is not None else None
         if isinstance(item, str):
-            new, count = fn(item) if field is None else field(str(name), item, True)
+            if name is None or in_field is None:
+                new, count = fn(item)
+            else:
+                new, count = in_field(name, item, True)
         elif scalars is not None and is_number(item):
-            if field is None:
+            if name is None or in_field is None:
                 new, count = scalars(item)
             else:
-                new, count = field(str(name), number_text(item), False)
+                new, count = in_field(name, number_text(item), False)
         else:
             return item
         if count:
@@ -275,7 +277,7 @@ def rewrite_strings(
                     if new_item is not item:
                         node[key] = new_item
                 elif kind not in _SKIPPED:
-                    new_item = leaf(item, (*at, key), key if in_field is not None else None)
+                    new_item = leaf(item, (*at, key), key)
                     if new_item is not item:
                         node[key] = new_item
                 if keys_too and key not in skip_keys:
